@@ -1,0 +1,26 @@
+"""Where things live on disk: the repository's config and seed folders, and the output/cache folders.
+
+One place so every entry point (CLI, Hydra app, tests, benchmarks) agrees. `GENESYS_OUTPUTS` and
+`GENESYS_CACHE` override the output and cache roots (CI and tests point them at temp folders).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CONF_DIR = REPO_ROOT / "conf"
+SEEDS_DIR = REPO_ROOT / "seeds"
+
+
+def outputs_dir() -> Path:
+    """Root for run directories, the local SQLite store and logs."""
+    return Path(os.environ.get("GENESYS_OUTPUTS", REPO_ROOT / "outputs"))
+
+
+def cache_dir(*parts: str) -> Path:
+    """A cache sub-folder (created on demand), e.g. cache_dir("knowledge")."""
+    root = Path(os.environ.get("GENESYS_CACHE", outputs_dir() / "cache"))
+    path = root.joinpath(*parts)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
