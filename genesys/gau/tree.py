@@ -133,33 +133,37 @@ class GAUTree:
         """Implement a declared unit (or a new root when the tree is empty), or a new child of `parent`."""
         if node.name in self.units:
             raise TreeError(f"unit {node.name!r} already exists; use replace_unit")
-        if parent is not None:
-            if parent not in self.units:
-                raise TreeError(f"parent {parent!r} is not an implemented unit")
-            if node.name not in self.units[parent].children:
-                self.units[parent].children.append(node.name)
-        elif node.name not in self.reachable():
+        if parent is not None and parent not in self.units:
+            raise TreeError(f"parent {parent!r} is not an implemented unit")
+        if parent is None and node.name not in self.reachable():
             raise TreeError(f"unit {node.name!r} is neither declared in the tree nor given a parent")
+        before = self.copy()
+        if parent is not None and node.name not in self.units[parent].children:
+            self.units[parent].children.append(node.name)
         self.units[node.name] = node
-        self._refuse_cycles(node.name)
+        try:
+            self._refuse_cycles(self.root)
+        except TreeError:
+            self.units, self.root = before.units, before.root
+            raise
 
     def replace_unit(self, name: str, node: GAUNode) -> None:
         """Swap a unit's implementation (possibly under a new name); descendants no longer used are dropped."""
         if name not in self.units:
             raise TreeError(f"unit {name!r} is not implemented")
+        if node.name != name and node.name in self.units:
+            raise TreeError(f"unit {node.name!r} already exists")
+        before = self.copy()
         if node.name != name:
-            if node.name in self.units:
-                raise TreeError(f"unit {node.name!r} already exists")
             self._rename_references(name, node.name)
             if self.root == name:
                 self.root = node.name
-        old = self.units.pop(name)
+        del self.units[name]
         self.units[node.name] = node
         try:
-            self._refuse_cycles(node.name)
+            self._refuse_cycles(self.root)
         except TreeError:
-            del self.units[node.name]
-            self.units[name] = old
+            self.units, self.root = before.units, before.root
             raise
         self.prune()
 
