@@ -1,0 +1,1 @@
+"""Evaluation: lm-eval adapter, offline lm-eval tasks, synthetic proxy suite, fitness (DESIGN §6)."""
