@@ -88,18 +88,21 @@ class GenesysEvalLM(TemplateLM):
         results: List[Tuple[float, bool]] = [(0.0, True)] * len(windows)
         for b in range(0, len(order), self.batch_size):
             idx = order[b:b + self.batch_size]
-            width = len(windows[idx[0]][0])
-            batch = torch.zeros(len(idx), width, dtype=torch.long)
+            batch = torch.zeros(len(idx), len(windows[idx[0]][0]), dtype=torch.long)
+            rows, cols, targets = [], [], []
             for row, i in enumerate(idx):
-                inputs = windows[i][0]
+                inputs, tgt = windows[i]
                 batch[row, :len(inputs)] = torch.tensor(inputs)
-            logits = self.model(batch.to(self.device))
-            for row, i in enumerate(idx):
-                inputs, targets = windows[i]
-                pos = slice(len(inputs) - len(targets), len(inputs))
-                logp = F.log_softmax(logits[row, pos].float(), dim=-1)
-                tgt = torch.tensor(targets, device=logp.device)
-                results[i] = (logp.gather(-1, tgt[:, None]).sum().item(), bool((logp.argmax(-1) == tgt).all()))
+                rows += [row] * len(tgt)
+                cols += range(len(inputs) - len(tgt), len(inputs))
+                targets += tgt
+            logits = self.model(batch.to(self.device))[rows, cols].float()  # (n scored tokens, vocab)
+            tgt = torch.tensor(targets, device=logits.device)
+            token_lp = logits.gather(-1, tgt[:, None])[:, 0] - torch.logsumexp(logits, -1)
+            token_greedy = logits.argmax(-1) == tgt
+            sizes = [len(windows[i][1]) for i in idx]
+            for i, lp, greedy in zip(idx, token_lp.split(sizes), token_greedy.split(sizes)):
+                results[i] = (lp.sum().item(), bool(greedy.all()))
         return results
 
     def _score_requests(self, token_requests: List[Tuple[List[int], int]]) -> List[Tuple[float, bool]]:
