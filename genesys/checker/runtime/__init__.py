@@ -1,0 +1,1 @@
+"""Runtime checks. Everything in this package runs inside the sandboxed child (see ../sandbox.py)."""
