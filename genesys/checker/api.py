@@ -138,6 +138,8 @@ def _reference_source(cfg: dict) -> str:
 
 
 def _runtime_level(tree: GAUTree, source: str, cfg: dict, report: Report) -> None:
+    """Run the composed source in the sandboxed child and fold its results into the report. `source` is
+    always compose(tree) here; the sandbox tests pass hand-made sources to test the second wall alone."""
     sb = cfg["sandbox"]
     limits = Limits(memory_gb=sb["memory_gb"], cpu_seconds=sb["cpu_seconds"], file_mb=sb["file_mb"],
                     threads=sb["threads"], startup_timeout=cfg["timeouts"]["startup"], isolate=sb["isolate"])

@@ -43,6 +43,7 @@ DENIED_ATTRIBUTES = {
     "inspect", "gc", "signal", "threading", "platform", "tempfile", "glob", "urllib", "http", "requests",
     "marshal", "runpy", "code", "codeop", "pty", "resource", "mmap", "weakref", "types", "traceback",
     "f_globals", "f_locals", "f_back", "f_builtins", "gi_frame", "cr_frame", "tb_frame",
+    "get_type_hints", "ForwardRef", "_evaluate", "fx",
 }
 # Dunder attributes that are harmless and common in model code; every other dunder attribute is refused.
 ALLOWED_DUNDERS = {"__init__", "__name__", "__qualname__", "__doc__"}
@@ -58,8 +59,9 @@ def _allowed_module(name: str) -> bool:
 
 
 class _Visitor(ast.NodeVisitor):
-    def __init__(self, file: str):
+    def __init__(self, file: str, imported: set):
         self.file = file
+        self.imported = imported  # names bound by import statements (modules and their members)
         self.findings: List[Finding] = []
 
     def _refuse(self, node: ast.AST, message: str, hint: str) -> None:
@@ -115,6 +117,13 @@ class _Visitor(ast.NodeVisitor):
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         self._check_attr(node, node.attr)
+        root = node
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if (isinstance(root, ast.Name) and root.id in self.imported and node.attr.startswith("_")
+                and not _DUNDER.match(node.attr)):
+            self._refuse(node, f"access to the private attribute {node.attr!r} of an imported module",
+                         "Use the public torch API; private internals (torch._C, torch._dynamo, ...) are refused.")
         self.generic_visit(node)
 
     def _check_attr(self, node: ast.AST, attr: str) -> None:
@@ -131,6 +140,8 @@ class _Visitor(ast.NodeVisitor):
 
 def security_findings(tree: ast.Module, file: str) -> List[Finding]:
     """Every refused import, name and attribute in the parsed unit file."""
-    visitor = _Visitor(file)
+    imported = {(a.asname or a.name).split(".")[0] for n in ast.walk(tree)
+                if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
+    visitor = _Visitor(file, imported)
     visitor.visit(tree)
     return visitor.findings

@@ -28,54 +28,56 @@ def _forward(ctx, X: torch.Tensor) -> torch.Tensor:
     return run_blocks(ctx.lm, X)
 
 
+def _time_leak(result: CheckResult, check: str, t: int, length: int, future: float, own: float, at: int) -> None:
+    result.errors.append(Finding(
+        "causality", check, f"output at position {t} depends on the future (length {length}): input position {at} "
+        f"moves it; max future sensitivity {future:.3g} vs {own:.3g} on the past (ratio {future / max(own, 1e-30):.2g})",
+        HINT_TIME))
+
+
 def gradient_probe(ctx, length: int, result: CheckResult) -> None:
+    """Batch first (2 samples, one position), then every probe position at once: sample i of a batch of
+    identical sequences probes position t_i, so one backward gives all rows of the Jacobian we need."""
     cfg = ctx.cfg["causality"]
-    X = embeddings(2, length, ctx.cfg["d_model"], seed=length).requires_grad_(True)
-    Y = _forward(ctx, X)
+    tol = cfg["grad_tol"]
+    X = embeddings(2, length, ctx.cfg["d_model"], seed=length)
     g = torch.Generator().manual_seed(7)
-    for t in positions(length, cfg["boundaries"]):
-        r = torch.randn(Y.shape[-1], generator=g)
-        (grad,) = torch.autograd.grad((Y[0, t] * r).sum(), X, retain_graph=True, allow_unused=True)
-        if grad is None:
-            continue  # output does not depend on X at all: nothing can leak
-        own = grad[0, :t + 1].abs().max().item()
-        future = grad[0, t + 1:].abs().max().item()
-        other = grad[1].abs().max().item()
-        scale = max(own, 1e-30)
-        if future > cfg["grad_tol"] * scale:
-            leak_pos = int(grad[0, t + 1:].abs().amax(-1).nonzero()[0]) + t + 1
+    r = torch.randn(ctx.cfg["d_model"], generator=g)
+    X2 = X.clone().requires_grad_(True)
+    t = length // 2
+    (grad,) = torch.autograd.grad((_forward(ctx, X2)[0, t] * r).sum(), X2, allow_unused=True)
+    if grad is not None:
+        own, other = grad[0, :t + 1].abs().max().item(), grad[1].abs().max().item()
+        if other > tol * max(own, 1e-30):
             result.errors.append(Finding(
-                "causality", "causality.gradient",
-                f"output at position {t} depends on the future (length {length}): |dY[{t}]/dX[{leak_pos}]| > 0, "
-                f"max future gradient {future:.3g} vs {own:.3g} on the past (ratio {future / scale:.2g})", HINT_TIME))
+                "causality", "causality.batch", f"output of sample 0 at position {t} depends on sample 1 of the batch "
+                f"(length {length}, gradient {other:.3g} vs {own:.3g})", HINT_BATCH))
             return
-        if other > cfg["grad_tol"] * scale:
-            result.errors.append(Finding(
-                "causality", "causality.batch",
-                f"output of sample 0 at position {t} depends on sample 1 of the batch (length {length}, gradient "
-                f"{other:.3g} vs {own:.3g})", HINT_BATCH))
+    probes = positions(length, cfg["boundaries"])
+    Xk = X[:1].repeat(len(probes), 1, 1).requires_grad_(True)
+    Y = _forward(ctx, Xk)
+    picked = Y[torch.arange(len(probes)), torch.tensor(probes)]          # (k, D): sample i at position t_i
+    (grad,) = torch.autograd.grad((picked * r).sum(), Xk, allow_unused=True)
+    if grad is None:
+        return  # the output does not depend on X at all: nothing can leak
+    for i, t in enumerate(probes):
+        own = grad[i, :t + 1].abs().max().item()
+        future = grad[i, t + 1:].abs().amax(-1)
+        if future.max().item() > tol * max(own, 1e-30):
+            _time_leak(result, "causality.gradient", t, length, future.max().item(), own,
+                       int(future.gt(tol * max(own, 1e-30)).nonzero()[0]) + t + 1)
             return
 
 
 def perturbation_probe(ctx, length: int, result: CheckResult) -> None:
+    """Batch first (replace sample 1), then all cut positions at once: sample i has its inputs after s_i
+    replaced, and its outputs up to s_i are compared with the same batch unperturbed."""
     cfg = ctx.cfg["causality"]
     X = embeddings(2, length, ctx.cfg["d_model"], seed=length + 1)
+    g = torch.Generator().manual_seed(11)
     with torch.no_grad():
         Y = _forward(ctx, X)
-        scale = Y.abs().max().item()
-        tol = cfg["perturb_tol"] * max(scale, 1e-30)
-        g = torch.Generator().manual_seed(11)
-        for s in positions(length, cfg["boundaries"]):
-            X2 = X.clone()
-            X2[:, s + 1:] = torch.randn(X2[:, s + 1:].shape, generator=g)
-            diff = (_forward(ctx, X2)[:, :s + 1] - Y[:, :s + 1]).abs()
-            if diff.max().item() > tol:
-                first = int(diff.amax(dim=(0, 2)).gt(tol).nonzero()[0])
-                result.errors.append(Finding(
-                    "causality", "causality.perturbation",
-                    f"changing inputs after position {s} changed the output at position {first} by "
-                    f"{diff.max().item():.3g} (tolerance {tol:.2g}, length {length})", HINT_TIME))
-                return
+        tol = cfg["perturb_tol"] * max(Y.abs().max().item(), 1e-30)
         X2 = X.clone()
         X2[1] = torch.randn(X2[1].shape, generator=g)
         diff = (_forward(ctx, X2)[0] - Y[0]).abs().max().item()
@@ -83,6 +85,22 @@ def perturbation_probe(ctx, length: int, result: CheckResult) -> None:
             result.errors.append(Finding(
                 "causality", "causality.batch", f"changing sample 1 of the batch changed the output of sample 0 by "
                 f"{diff:.3g} (tolerance {tol:.2g}, length {length})", HINT_BATCH))
+            return
+        cuts = positions(length, cfg["boundaries"])
+        Xk = X[:1].repeat(len(cuts), 1, 1)
+        Xp = Xk.clone()
+        for i, s in enumerate(cuts):
+            Xp[i, s + 1:] = torch.randn(Xp[i, s + 1:].shape, generator=g)
+        Yk, Yp = _forward(ctx, Xk), _forward(ctx, Xp)
+        for i, s in enumerate(cuts):
+            diff = (Yp[i, :s + 1] - Yk[i, :s + 1]).abs().amax(-1)
+            if diff.max().item() > tol:
+                first = int(diff.gt(tol).nonzero()[0])
+                result.errors.append(Finding(
+                    "causality", "causality.perturbation",
+                    f"changing inputs after position {s} changed the output at position {first} by "
+                    f"{diff.max().item():.3g} (tolerance {tol:.2g}, length {length})", HINT_TIME))
+                return
 
 
 def check_causality(ctx) -> List[CheckResult]:

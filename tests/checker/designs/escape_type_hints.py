@@ -1,0 +1,17 @@
+# expect: security
+# typing.get_type_hints evaluates string annotations
+import torch
+from torch import nn
+from typing import get_type_hints
+from genesys.gau import GAUBase
+
+
+class Unit(GAUBase):
+    def __init__(self, embed_dim: int, block_loc: tuple, kwarg_all: dict, device=None, dtype=None, **kwargs):
+        self.factory_kwargs = {"device": device, "dtype": dtype}
+        super().__init__(embed_dim, block_loc, kwarg_all)
+        self.proj = nn.Linear(embed_dim, embed_dim, **self.factory_kwargs)
+
+    def _forward(self, X, **Z):
+        get_type_hints(Unit)
+        return X + self.proj(X)

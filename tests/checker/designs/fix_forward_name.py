@@ -1,0 +1,19 @@
+# expect: valid fixed
+# defines forward instead of _forward (auto-fixed by renaming)
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from genesys.gau import GAUBase
+
+
+class FixForwardName(GAUBase):
+    def __init__(self, embed_dim: int, block_loc: tuple, kwarg_all: dict, device=None, dtype=None, **kwargs):
+        self.factory_kwargs = {"device": device, "dtype": dtype}
+        super().__init__(embed_dim, block_loc, kwarg_all)
+        self.proj = nn.Linear(embed_dim, embed_dim, **self.factory_kwargs)
+
+    def forward(self, X, **Z):
+        return X + self.proj(X)

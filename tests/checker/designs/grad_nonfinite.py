@@ -1,0 +1,20 @@
+# expect: gradient
+# sqrt at exactly zero: finite forward, infinite gradient
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from genesys.gau import GAUBase
+
+
+class GradNonfinite(GAUBase):
+    def __init__(self, embed_dim: int, block_loc: tuple, kwarg_all: dict, device=None, dtype=None, **kwargs):
+        self.factory_kwargs = {"device": device, "dtype": dtype}
+        super().__init__(embed_dim, block_loc, kwarg_all)
+        self.proj = nn.Linear(embed_dim, embed_dim, **self.factory_kwargs)
+
+    def _forward(self, X, **Z):
+        H = self.proj(X)
+        return X + torch.sqrt((H - H).abs()) + H
