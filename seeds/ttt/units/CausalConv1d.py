@@ -1,0 +1,1 @@
+../../units/CausalConv1d.py

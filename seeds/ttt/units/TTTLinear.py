@@ -1,0 +1,211 @@
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+import torch.utils.checkpoint
+
+from genesys.gau import GAUBase, gau_test
+
+
+class TTTLinear(GAUBase):
+    """TTT-Linear (Sun et al., 2024): a sequence mixer whose hidden state is a linear model trained at test time.
+
+    Per head h (H heads of width f = D / H) the state is W in R^{f x f}, b in R^f. Token j brings the
+    self-supervised loss l_j(W, b) = 1/2 ||LN(k_j W + b) - (v_j - k_j)||^2 (LN with a learned per-head gain and
+    bias) and a learning rate eta_j = (base_lr / f) * sigmoid(x_j theta_h + beta_h). Tokens are grouped into
+    mini-batches of size b (positions 0..b-1, b, ..., a trailing L mod b part is its own short mini-batch);
+    within a mini-batch every gradient is taken at the mini-batch's initial (W0, b0):
+
+        W_i = W0 - sum_{j<=i} eta_j k_j^T G_j,   b_i = b0 - sum_{j<=i} eta_j G_j,   G_j = dl_j / dZ at W0,
+        z_i = q_i W_i + b_i,    out_i = q_i + LN(z_i),
+
+    and the next mini-batch starts from (W_b, b_b). Mini-batch size 1 is plain online gradient descent.
+
+    Computed in the dual form: everything that does not depend on W is prepared for all mini-batches at once
+    (projections, RoPE with positions mod b, eta, tril((Q K^T + 1) * eta_j), eta * K, the LN-gradient
+    constants); the sequential loop only does  [K; Q] W0 + b0 -> G (analytic LN backward) ->
+    Z = Q W0 + b0 - tril((Q K^T + 1) eta) G,  W -= (eta K)^T G,  b -= eta^T G.  Under autograd the loop runs
+    in checkpointed groups of `ttt_checkpoint_group` mini-batches, so W is kept only at group boundaries
+    (not for every mini-batch). Output: post LayerNorm, then out_proj.
+    """
+
+    def __init__(self, embed_dim: int, block_loc: tuple, kwarg_all: dict, device=None, dtype=None,
+                 ttt_n_heads=None, ttt_mini_batch: int = 16, ttt_base_lr: float = 1.0,
+                 ttt_rope_theta: float = 10000.0, ttt_ln_eps: float = 1e-6, ttt_checkpoint_group: int = 8,
+                 **kwargs):
+        self.factory_kwargs = {"device": device, "dtype": dtype}
+        super().__init__(embed_dim, block_loc, kwarg_all)
+        n_heads = ttt_n_heads or max(4, embed_dim // 64)
+        if embed_dim % n_heads or (embed_dim // n_heads) % 2:
+            raise ValueError(f"embed_dim {embed_dim} must split into {n_heads} heads of even width")
+        if ttt_mini_batch < 1:
+            raise ValueError(f"ttt_mini_batch must be >= 1, got {ttt_mini_batch}")
+        self.n_heads = n_heads
+        self.head_dim = embed_dim // n_heads
+        self.mini_batch = ttt_mini_batch
+        self.base_lr = ttt_base_lr
+        self.rope_theta = ttt_rope_theta
+        self.ln_eps = ttt_ln_eps
+        self.checkpoint_group = ttt_checkpoint_group
+        H, f = self.n_heads, self.head_dim
+        self.qkv_proj = nn.Linear(embed_dim, 3 * embed_dim, bias=False, **self.factory_kwargs)
+        self.lr_proj = nn.Linear(embed_dim, H, bias=True, **self.factory_kwargs)  # theta_h, beta_h
+        self.W1 = nn.Parameter(torch.empty(H, f, f, **self.factory_kwargs))
+        self.b1 = nn.Parameter(torch.empty(H, 1, f, **self.factory_kwargs))
+        self.ttt_norm_weight = nn.Parameter(torch.empty(H, f, **self.factory_kwargs))
+        self.ttt_norm_bias = nn.Parameter(torch.empty(H, f, **self.factory_kwargs))
+        self.post_norm = nn.LayerNorm(embed_dim, eps=ttt_ln_eps, **self.factory_kwargs)
+        self.out_proj = nn.Linear(embed_dim, embed_dim, bias=False, **self.factory_kwargs)
+        if self.W1.device.type != "meta":
+            self._init_weights()
+
+    @torch.no_grad()
+    def _init_weights(self):
+        nn.init.normal_(self.W1, std=0.02)
+        nn.init.zeros_(self.b1)
+        nn.init.ones_(self.ttt_norm_weight)
+        nn.init.zeros_(self.ttt_norm_bias)
+        self.post_norm.reset_parameters()
+
+    @staticmethod
+    def rope_mod(x, period: int, theta: float):
+        """RoPE on x (B, H, L, f) at positions t mod period, rotating the pairs (i, i + f/2)."""
+        L, f = x.shape[-2], x.shape[-1]
+        dt = torch.float64 if x.dtype == torch.float64 else torch.float32
+        inv_freq = 1.0 / theta ** (torch.arange(0, f, 2, device=x.device, dtype=dt) / f)
+        pos = (torch.arange(L, device=x.device) % period).to(dt)
+        angles = pos[:, None] * inv_freq[None, :]
+        cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)
+        x1, x2 = x.chunk(2, dim=-1)
+        return torch.cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], dim=-1)
+
+    @staticmethod
+    def ttt_scan(W, kq, MK, c1, c2, eps: float):
+        """The sequential part of the dual form over the mini-batches given as tuples (one tensor per mini-batch).
+
+        W: (., H, f+1, f) the inner model with b as its last row, centred over its outputs (LN ignores a shift and
+        every G has zero mean, so it stays centred); kq: [K 1; Q 1] (B, H, 2b, f+1); MK: [tril((QK^T+1) eta);
+        (eta [K 1])^T] (B, H, b+f+1, b). Returns ([Q W0 + b0], [tril(..) G], W) for the mini-batches."""
+        zq, mg = [], []
+        for kq_n, MK_n, c2_n in zip(kq, MK, c2):
+            mb = MK_n.shape[-1]
+            Zk, Zq = torch.matmul(kq_n, W).split(mb, dim=-2)            # centred K W0 + b0 and Q W0 + b0
+            rstd = torch.rsqrt(torch.var(Zk, dim=-1, keepdim=True, correction=0) + eps)
+            xh = Zk * rstd
+            gx = torch.addcmul(c2_n, c1, xh)                            # dl/d xhat = g * (g xhat + beta - target)
+            G = rstd * torch.addcmul(gx - gx.mean(-1, keepdim=True), xh, (gx * xh).mean(-1, keepdim=True),
+                                     value=-1.0)                        # dl/dZ through the LN, analytically
+            MG, dW = torch.matmul(MK_n, G).split([mb, W.shape[-2]], dim=-2)
+            zq.append(Zq)
+            mg.append(MG)
+            W = W - dW                                                  # [W; b] - (eta [K 1])^T G
+        return zq, mg, W
+
+    @staticmethod
+    def ttt_dual_form(q, k, target, eta, W0, b0, ln_w, ln_b, eps: float, mini_batch: int, group: int = 0):
+        """TTT-Linear over a whole sequence. q, k, target: (B, H, L, f); eta: (B, H, L); W0: (H, f, f);
+        b0: (H, 1, f); ln_w, ln_b: (H, f). Returns q + LN(Z_bar): (B, H, L, f)."""
+        B, H, L, f = q.shape
+        mb = mini_batch
+        N = -(-L // mb)
+        pad = N * mb - L
+        if pad:  # a padded token has k = q = 0 and eta = 0: it changes no state and no earlier output
+            q, k, target = (F.pad(t, (0, 0, 0, pad)) for t in (q, k, target))
+            eta = F.pad(eta, (0, pad))
+        # mini-batches first: (N, B, H, b, .), so that each mini-batch is one contiguous tensor
+        qc, kc, tc = (t.reshape(B, H, N, mb, f).movedim(2, 0) for t in (q, k, target))
+        eta = eta.reshape(B, H, N, mb).movedim(2, 0)
+        one = torch.ones_like(kc[..., :1])
+        k1, q1 = torch.cat([kc, one], dim=-1), torch.cat([qc, one], dim=-1)        # [k 1], [q 1]
+        M = (torch.matmul(qc, kc.transpose(-1, -2)) + 1.0) * eta.unsqueeze(-2)
+        M = M.tril()                                                                 # tril((QK^T + 1) eta_j)
+        MK = torch.cat([M, (k1 * eta.unsqueeze(-1)).transpose(-1, -2)], dim=-2)      # (N, B, H, b+f+1, b)
+        kq = torch.cat([k1, q1], dim=-2)                                             # (N, B, H, 2b, f+1)
+        w = ln_w.view(1, H, 1, f)
+        c1 = w * w
+        c2 = w * (ln_b.view(1, H, 1, f) - tc)                                        # (N, B, H, b, f)
+        Wb = torch.cat([W0, b0], dim=-2)
+        W = (Wb - Wb.mean(-1, keepdim=True)).unsqueeze(0)                           # (1, H, f+1, f)
+        # one tensor per mini-batch (unbind: its backward is one stack, not a full-size zero tensor per slice)
+        kq, MK, c2 = kq.contiguous().unbind(0), MK.contiguous().unbind(0), c2.contiguous().unbind(0)
+        if group and torch.is_grad_enabled() and N > group:
+            zq, mg = [], []  # checkpointed groups: autograd keeps W only at group boundaries
+            for n0 in range(0, N, group):
+                part = slice(n0, n0 + group)
+                zq_g, mg_g, W = torch.utils.checkpoint.checkpoint(
+                    TTTLinear.ttt_scan, W, kq[part], MK[part], c1, c2[part], eps, use_reentrant=False)
+                zq += zq_g
+                mg += mg_g
+        else:
+            zq, mg, W = TTTLinear.ttt_scan(W, kq, MK, c1, c2, eps)
+        Zbar = (torch.stack(zq, dim=2) - torch.stack(mg, dim=2)).reshape(B, H, N * mb, f)[:, :, :L]
+        Zn = F.layer_norm(Zbar, (f,), eps=eps) * ln_w.view(1, H, 1, f) + ln_b.view(1, H, 1, f)
+        return q[:, :, :L] + Zn
+
+    def _forward(self, X, **Z):
+        B, L, D = X.shape
+        H, f = self.n_heads, self.head_dim
+        q, k, v = self.qkv_proj(X).view(B, L, 3, H, f).permute(2, 0, 3, 1, 4)   # (B, H, L, f) each
+        eta = (self.base_lr / f) * torch.sigmoid(self.lr_proj(X)).transpose(1, 2)  # (B, H, L)
+        cdt = torch.float32 if X.dtype in (torch.float16, torch.bfloat16) else X.dtype
+        q, k, v, eta = (t.to(cdt) for t in (q, k, v, eta))
+        q = self.rope_mod(q, self.mini_batch, self.rope_theta)
+        k = self.rope_mod(k, self.mini_batch, self.rope_theta)
+        out = self.ttt_dual_form(q, k, v - k, eta, self.W1.to(cdt), self.b1.to(cdt), self.ttt_norm_weight.to(cdt),
+                                 self.ttt_norm_bias.to(cdt), self.ln_eps, self.mini_batch, self.checkpoint_group)
+        out = out.to(X.dtype).transpose(1, 2).reshape(B, L, D)
+        return self.out_proj(self.post_norm(out))
+
+
+@gau_test
+def test_ttt_linear_minibatch_one_is_online_gd(device=None, dtype=None):
+    """With mini-batch 1 the dual form is online gradient descent on l_t (gradient by autograd), head by head."""
+    torch.manual_seed(0)
+    H, f, L = 2, 4, 7
+    q, k, tgt = (torch.randn(1, H, L, f, dtype=torch.float64) for _ in range(3))
+    eta = torch.rand(1, H, L, dtype=torch.float64) * 0.5
+    W0 = torch.randn(H, f, f, dtype=torch.float64) * 0.3
+    b0 = torch.randn(H, 1, f, dtype=torch.float64) * 0.1
+    lw, lb = 1 + 0.1 * torch.randn(H, f, dtype=torch.float64), 0.1 * torch.randn(H, f, dtype=torch.float64)
+    out = TTTLinear.ttt_dual_form(q, k, tgt, eta, W0, b0, lw, lb, 1e-6, 1)
+    for h in range(H):
+        W, b = W0[h].clone(), b0[h, 0].clone()
+        for t in range(L):
+            Wl, bl = W.clone().requires_grad_(), b.clone().requires_grad_()
+            z = F.layer_norm(k[0, h, t] @ Wl + bl, (f,), lw[h], lb[h], 1e-6)
+            gW, gb = torch.autograd.grad(0.5 * ((z - tgt[0, h, t]) ** 2).sum(), (Wl, bl))
+            W, b = W - eta[0, h, t] * gW, b - eta[0, h, t] * gb
+            ref = q[0, h, t] + F.layer_norm(q[0, h, t] @ W + b, (f,), lw[h], lb[h], 1e-6)
+            assert torch.allclose(out[0, h, t], ref, atol=1e-10), (h, t)
+
+
+@gau_test
+def test_ttt_linear_shapes_and_causality(device=None, dtype=None):
+    mix = TTTLinear(64, (0, 1), {}, device=device, dtype=dtype, ttt_mini_batch=4)
+    X = torch.randn(2, 11, 64, device=device, dtype=dtype)
+    Y, _ = mix(X)
+    assert Y.shape == X.shape and torch.isfinite(Y).all()
+    X2 = X.clone()
+    X2[:, 6:] = torch.randn_like(X2[:, 6:])
+    assert torch.allclose(mix(X2)[0][:, :6], Y[:, :6], atol=1e-5)
+
+
+CHILDREN_DECLARATIONS = []
+SPEC = {
+    "unitname": "TTTLinear",
+    "inputs": ["X"],
+    "outputs": ["Y"],
+    "document": "TTT-Linear sequence mixer: per-head linear inner model trained by mini-batch gradient descent "
+                "on a LayerNorm reconstruction loss as the sequence is read (dual form, mini-batch 16).",
+}
+ARGS = {
+    "ttt_n_heads": None,
+    "ttt_mini_batch": 16,
+    "ttt_base_lr": 1.0,
+    "ttt_rope_theta": 10000.0,
+    "ttt_ln_eps": 1e-06,
+    "ttt_checkpoint_group": 8,
+}
+CHILDREN = []
+DESC = "TTT-Linear (Sun et al., 2024, 'Learning to (Learn at Test Time)'): an RNN whose state is a linear model."

@@ -1,0 +1,271 @@
+"""The ttt (TTT-Linear) seed: dual form against a token-by-token primal reference written here, mini-batch
+semantics (size 1 = online gradient descent), long-sequence stability, memory (no W per mini-batch) and the
+parameter budget at the paper's five scales."""
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from genesys.gau import GenesysLM, compose, load_design, load_module
+
+SEED = "seeds/ttt"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """The tensors here are tiny: one thread avoids most of the per-op synchronisation cost on a busy machine."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def mod():
+    return load_module(compose(load_design(SEED)), "ttt")
+
+
+def make_ttt(mod, D=32, mini_batch=4, dtype=torch.float64, seed=0, **kw):
+    """A TTTLinear with non-trivial parameters (every one of them perturbed from its init)."""
+    torch.manual_seed(seed)
+    unit = mod.TTTLinear(embed_dim=D, block_loc=(0, 1), kwarg_all={}, dtype=dtype, ttt_mini_batch=mini_batch, **kw)
+    with torch.no_grad():
+        unit.qkv_proj.weight.normal_(0, 0.4)
+        unit.lr_proj.weight.normal_(0, 0.3)
+        unit.lr_proj.bias.normal_(1.0, 0.5)
+        unit.W1.normal_(0, 0.3)
+        unit.b1.normal_(0, 0.2)
+        unit.ttt_norm_weight.normal_(1.0, 0.2)
+        unit.ttt_norm_bias.normal_(0, 0.2)
+        unit.post_norm.weight.normal_(1.0, 0.2)
+        unit.post_norm.bias.normal_(0, 0.2)
+        unit.out_proj.weight.normal_(0, 0.2)
+    return unit
+
+
+# ---------------------------------------------------------------- the reference (independent of the unit code)
+
+def rope_ref(x, period, theta=10000.0):
+    """RoPE at positions t mod period on (B, H, L, f), pairs (i, i + f/2), written out per position."""
+    B, H, L, f = x.shape
+    out = torch.empty_like(x)
+    half = f // 2
+    for t in range(L):
+        p = t % period
+        for i in range(half):
+            a = p / theta ** (2 * i / f)
+            c, s = math.cos(a), math.sin(a)
+            out[..., t, i] = x[..., t, i] * c - x[..., t, i + half] * s
+            out[..., t, i + half] = x[..., t, i + half] * c + x[..., t, i] * s
+    return out
+
+
+def project(unit, X, period):
+    """q, k (rotated), v, eta: (B, H, L, f) and (B, H, L), from the unit's weights."""
+    B, L, D = X.shape
+    H, f = unit.n_heads, unit.head_dim
+    Wq, Wk, Wv = unit.qkv_proj.weight.detach().split(D, dim=0)
+    heads = lambda t: t.view(B, L, H, f).transpose(1, 2)
+    q, k, v = heads(X @ Wq.T), heads(X @ Wk.T), heads(X @ Wv.T)
+    theta, beta = unit.lr_proj.weight.detach(), unit.lr_proj.bias.detach()
+    eta = (unit.base_lr / f) * torch.sigmoid(X @ theta.T + beta).transpose(1, 2)
+    return rope_ref(q, period), rope_ref(k, period), v, eta
+
+
+def inner_loss(k_t, W, b, target, ln_w, ln_b, eps):
+    """sum over (batch, head) of 1/2 ||LN(k W + b) - target||^2; k_t, target: (B, H, f), W: (B, H, f, f)."""
+    z = torch.einsum("bhi,bhij->bhj", k_t, W) + b
+    zn = F.layer_norm(z, (z.shape[-1],), eps=eps) * ln_w + ln_b
+    return 0.5 * ((zn - target) ** 2).sum()
+
+
+def finish(unit, q, W, b, ln_w, ln_b, eps):
+    """One token's output of the inner model: q + LN(q W + b)."""
+    z = torch.einsum("bhi,bhij->bhj", q, W) + b
+    return q + F.layer_norm(z, (z.shape[-1],), eps=eps) * ln_w + ln_b
+
+
+def head_out(unit, Y):
+    """(B, H, L, f) -> post LayerNorm -> out_proj."""
+    B, H, L, f = Y.shape
+    Y = Y.transpose(1, 2).reshape(B, L, H * f)
+    Y = F.layer_norm(Y, (H * f,), unit.post_norm.weight.detach(), unit.post_norm.bias.detach(), unit.post_norm.eps)
+    return Y @ unit.out_proj.weight.detach().T
+
+
+def ttt_primal_reference(unit, X, mini_batch):
+    """Primal form, token by token: within a mini-batch every gradient is taken at the mini-batch's initial
+    (W0, b0) (by autograd) and accumulated, W_t = W0 - sum_{j<=t} eta_j dl_j/dW(W0); the output of token t is
+    q_t + LN(q_t W_t + b_t); the next mini-batch starts from the last (W_t, b_t). The tail is a short mini-batch."""
+    B, L, D = X.shape
+    H, f, eps = unit.n_heads, unit.head_dim, unit.ln_eps
+    q, k, v, eta = project(unit, X, mini_batch)
+    ln_w, ln_b = unit.ttt_norm_weight.detach(), unit.ttt_norm_bias.detach()
+    W = unit.W1.detach().expand(B, H, f, f).clone()
+    b = unit.b1.detach()[:, 0].expand(B, H, f).clone()
+    Y = torch.empty(B, H, L, f, dtype=X.dtype)
+    for start in range(0, L, mini_batch):
+        W0, b0 = W.clone(), b.clone()
+        for t in range(start, min(start + mini_batch, L)):
+            W0l, b0l = W0.clone().requires_grad_(), b0.clone().requires_grad_()
+            loss = inner_loss(k[:, :, t], W0l, b0l, v[:, :, t] - k[:, :, t], ln_w, ln_b, eps)
+            gW, gb = torch.autograd.grad(loss, (W0l, b0l))
+            W = W - eta[:, :, t, None, None] * gW
+            b = b - eta[:, :, t, None] * gb
+            Y[:, :, t] = finish(unit, q[:, :, t], W, b, ln_w, ln_b, eps)
+    return head_out(unit, Y)
+
+
+def ttt_online_gd_reference(unit, X):
+    """Plain online gradient descent: each token takes one step at the current (W, b), then reads out."""
+    B, L, D = X.shape
+    H, f, eps = unit.n_heads, unit.head_dim, unit.ln_eps
+    q, k, v, eta = project(unit, X, 1)
+    ln_w, ln_b = unit.ttt_norm_weight.detach(), unit.ttt_norm_bias.detach()
+    W = unit.W1.detach().expand(B, H, f, f).clone()
+    b = unit.b1.detach()[:, 0].expand(B, H, f).clone()
+    Y = torch.empty(B, H, L, f, dtype=X.dtype)
+    for t in range(L):
+        Wl, bl = W.clone().requires_grad_(), b.clone().requires_grad_()
+        gW, gb = torch.autograd.grad(inner_loss(k[:, :, t], Wl, bl, v[:, :, t] - k[:, :, t], ln_w, ln_b, eps), (Wl, bl))
+        W, b = W - eta[:, :, t, None, None] * gW, b - eta[:, :, t, None] * gb
+        Y[:, :, t] = finish(unit, q[:, :, t], W, b, ln_w, ln_b, eps)
+    return head_out(unit, Y)
+
+
+def rel_err(a, b):
+    return ((a - b).norm() / b.norm()).item()
+
+
+# ---------------------------------------------------------------- dual form == primal reference
+
+@pytest.mark.parametrize("L", [1, 3, 4, 13, 21])
+def test_dual_form_matches_primal_float64(mod, L):
+    unit = make_ttt(mod, mini_batch=4)
+    X = torch.randn(2, L, 32, dtype=torch.float64)
+    with torch.no_grad():
+        Y, _ = unit(X)
+    err = rel_err(Y, ttt_primal_reference(unit, X, 4))
+    assert err <= 1e-9, err
+
+
+@pytest.mark.parametrize("mini_batch", [16, 32, 64])
+def test_each_mini_batch_size_matches_its_primal_reference(mod, mini_batch):
+    """'Chunk-size independence' for TTT: for every mini-batch size, dual form == primal reference (L not a multiple)."""
+    unit = make_ttt(mod, mini_batch=mini_batch, seed=1)
+    X = torch.randn(1, 70, 32, dtype=torch.float64)
+    with torch.no_grad():
+        Y, _ = unit(X)
+    err = rel_err(Y, ttt_primal_reference(unit, X, mini_batch))
+    assert err <= 1e-9, (mini_batch, err)
+
+
+def test_mini_batch_one_is_online_gradient_descent(mod):
+    unit = make_ttt(mod, mini_batch=1, seed=2)
+    X = torch.randn(2, 9, 32, dtype=torch.float64)
+    with torch.no_grad():
+        Y, _ = unit(X)
+    err = rel_err(Y, ttt_online_gd_reference(unit, X))
+    assert err <= 1e-9, err
+
+
+def test_mini_batch_size_matters(mod):
+    """Sanity of the references: mini-batch 4 and 1 differ (the tests above would not notice a no-op state)."""
+    unit = make_ttt(mod, mini_batch=4, seed=3)
+    X = torch.randn(1, 12, 32, dtype=torch.float64)
+    assert rel_err(ttt_primal_reference(unit, X, 4), ttt_online_gd_reference(unit, X)) > 1e-4
+
+
+def test_float32_against_float64_reference(mod):
+    unit64 = make_ttt(mod, mini_batch=16, seed=4)
+    X = torch.randn(2, 75, 32, dtype=torch.float64)
+    ref = ttt_primal_reference(unit64, X, 16)
+    unit32 = make_ttt(mod, mini_batch=16, seed=4, dtype=torch.float32)
+    unit32.load_state_dict({k: v.float() for k, v in unit64.state_dict().items()})
+    with torch.no_grad():
+        Y, _ = unit32(X.float())
+    err = rel_err(Y.double(), ref)
+    assert err <= 1e-4, err
+
+
+# ---------------------------------------------------------------- checkpointed scan, memory, stability
+
+def test_checkpointed_groups_give_the_same_values_and_gradients(mod):
+    X = torch.randn(2, 45, 32, dtype=torch.float64)
+    outs = []
+    for group in (0, 2, 3):
+        unit = make_ttt(mod, mini_batch=4, seed=5, ttt_checkpoint_group=group)
+        Xg = X.clone().requires_grad_()
+        Y, _ = unit(Xg)
+        (Y * torch.linspace(-1, 1, 32, dtype=torch.float64)).sum().backward()
+        outs.append((Y.detach(), Xg.grad, unit.W1.grad, unit.lr_proj.weight.grad, unit.ttt_norm_weight.grad))
+    for other in outs[1:]:
+        for a, b in zip(outs[0], other):
+            assert rel_err(b, a) <= 1e-12
+
+
+def test_w_is_not_saved_for_every_mini_batch(mod):
+    """Autograd keeps the inner W only at checkpoint-group boundaries, not once per mini-batch."""
+    B, L, mb, group = 2, 128, 4, 8
+    unit = make_ttt(mod, D=32, mini_batch=mb, seed=6, dtype=torch.float32, ttt_checkpoint_group=group)
+    H, f = unit.n_heads, unit.head_dim
+    counts = []
+    for g in (0, group):
+        unit.checkpoint_group = g
+        n_w = [0]
+
+        def pack(t):
+            if t.shape[-2:] in ((f, f), (f + 1, f)) and t.numel() in (B * H * f * f, B * H * (f + 1) * f):
+                n_w[0] += 1
+            return t
+
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            Y, _ = unit(torch.randn(B, L, 32))
+        counts.append(n_w[0])
+        Y.sum().backward()
+    n_mb = L // mb
+    assert counts[0] >= n_mb - 1  # plain autograd: one W per mini-batch
+    assert counts[1] <= n_mb // group + 1, counts
+
+
+def test_long_sequence_strong_inputs_stay_finite(mod):
+    """L = 2048, large inputs and learning rates near base_lr / f: outputs and gradients finite."""
+    unit = make_ttt(mod, D=32, mini_batch=16, seed=7, dtype=torch.float32, ttt_base_lr=4.0)
+    with torch.no_grad():
+        unit.lr_proj.bias.fill_(6.0)
+    X = (20 * torch.randn(1, 2048, 32)).requires_grad_()
+    Y, _ = unit(X)
+    assert torch.isfinite(Y).all()
+    Y.pow(2).mean().backward()
+    assert torch.isfinite(X.grad).all()
+    for name, p in unit.named_parameters():
+        assert torch.isfinite(p.grad).all(), name
+
+
+def test_block_is_causal_and_batch_independent(mod):
+    torch.manual_seed(8)
+    block = mod.TTTBlock(embed_dim=32, block_loc=(0, 1), kwarg_all={}, dtype=torch.float64, ttt_mini_batch=4)
+    X = torch.randn(3, 19, 32, dtype=torch.float64)
+    Y, _ = block(X)
+    X2 = X.clone()
+    X2[:, 10:] += torch.randn_like(X2[:, 10:])
+    X2[1] = torch.randn_like(X2[1])
+    Y2, _ = block(X2)
+    assert torch.allclose(Y2[[0, 2], :10], Y[[0, 2], :10], atol=1e-12, rtol=0)
+    assert not torch.allclose(Y2[:, 10:], Y[:, 10:])
+    Xg = X[:1].clone().requires_grad_()
+    block(Xg)[0][0, 7].sum().backward()
+    assert Xg.grad[0, 8:].abs().max() == 0 and Xg.grad[0, :8].abs().max() > 0
+
+
+# ---------------------------------------------------------------- parameter budget
+
+@pytest.mark.parametrize("d_model,n_block,paper", [(128, 6, 5.28e6), (256, 6, 12.9e6), (512, 6, 35.3e6),
+                                                    (768, 12, 109.6e6), (1024, 24, 334.9e6)])
+def test_parameter_budget(d_model, n_block, paper):
+    tree = load_design(SEED)
+    n = GenesysLM.from_design(tree, d_model=d_model, n_block=n_block, vocab_size=32000, device="meta").num_params()
+    reference = 32000 * d_model + n_block * 12 * d_model ** 2
+    assert abs(reference / paper - 1) < 0.01
+    assert abs(n / reference - 1) <= 0.05, (n, reference)
