@@ -1,0 +1,173 @@
+"""Autotune: fit a design to a scale.
+
+1. Shape: choose (n_block, d_model) so the design's total parameter count lands within `tolerance` of the
+   scale's reference. Counting happens on the meta device (no memory, no init). The count is linear in depth,
+   count(n, d) = E(d) + n * B(d), so each width costs two tiny meta builds (the LM without blocks, one block);
+   widths are tried outward from the reference width and the first width with an in-tolerance depth wins
+   (depth first, like the original, so the shape stays as close to the paper's as the design allows).
+2. Batch: split the global batch into micro-batch x accumulation, with the largest micro-batch that fits:
+   on GPU by trying and catching torch.OutOfMemoryError, on CPU by a memory budget.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass
+from typing import Callable, Iterable, List, Optional
+
+import torch
+
+from genesys.gau import GenesysLM, GAUTree, compose, load_module
+from genesys.verify.scales import Scale
+
+WIDTH_FACTORS = (1.0, 0.875, 1.125, 0.75, 1.25, 0.625, 1.5, 0.5, 1.75, 2.0)
+
+
+@dataclass
+class ShapeChoice:
+    n_block: int
+    d_model: int
+    params: int                  # total (tied embedding once)
+    non_embedding: int
+    target: int
+    rel_error: float             # params / target - 1
+    within_tolerance: bool
+    seconds: float
+
+
+@dataclass
+class BatchChoice:
+    micro_batch: int
+    accumulation: int
+    global_batch: int            # sequences per optimizer step (micro_batch * accumulation)
+    method: str                  # "oom-probe" | "memory-budget"
+
+
+def _widths(d_ref: int, step: int) -> List[int]:
+    out = []
+    for f in WIDTH_FACTORS:
+        d = max(step, int(round(d_ref * f / step)) * step)
+        if d not in out:
+            out.append(d)
+    return out
+
+
+def _count(module: torch.nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def choose_shape(tree: GAUTree, scale: Scale, vocab_size: int, tolerance: float = 0.05,
+                 max_depth_factor: int = 4) -> ShapeChoice:
+    """The (n_block, d_model) whose parameter count is within tolerance of the scale's target."""
+    start = time.perf_counter()
+    gab = load_module(compose(tree), tree.name).GAB
+    target = scale.target_params(vocab_size)
+    best = None                   # (|error|, n, d) when nothing lands in tolerance
+    chosen = None
+    for d in _widths(scale.d_model, scale.d_step):
+        try:
+            with torch.device("meta"):
+                shell = _count(GenesysLM(gab, d, 0, vocab_size))
+                block = _count(gab(embed_dim=d, block_loc=(0, scale.n_block), device="meta"))
+        except Exception:         # the design rejects this width (e.g. heads must divide it)
+            continue
+        if block == 0:
+            continue
+        ideal = (target - shell) / block
+        depths = {n for n in (math.floor(ideal), math.ceil(ideal)) if 1 <= n <= max_depth_factor * scale.n_block}
+        depths |= {1} if ideal < 1 else set()
+        for n in sorted(depths, key=lambda n: (abs(n - scale.n_block), n)):
+            err = (shell + n * block) / target - 1
+            if best is None or abs(err) < best[0]:
+                best = (abs(err), n, d)
+        fits = [n for n in depths if abs((shell + n * block) / target - 1) <= tolerance]
+        if fits:
+            chosen = (min(fits, key=lambda n: (abs(n - scale.n_block), abs(shell + n * block - target))), d)
+            break
+    if chosen is None and best is None:
+        raise ValueError(f"design {tree.name} builds at none of the widths {_widths(scale.d_model, scale.d_step)}")
+    n, d = chosen if chosen is not None else best[1:]
+    with torch.device("meta"):    # the exact count of the chosen shape (blocks may differ by depth)
+        lm = GenesysLM(gab, d, n, vocab_size)
+    params = lm.num_params()
+    err = params / target - 1
+    return ShapeChoice(n, d, params, lm.num_params(non_embedding=True), target, err, abs(err) <= tolerance,
+                       time.perf_counter() - start)
+
+
+def split_batch(global_batch: int, fits: Callable[[int], bool], max_micro: Optional[int] = None) -> tuple:
+    """Largest micro-batch (halving from the global batch) for which fits(m) holds, and the accumulation.
+
+    The global batch is kept exact when the micro-batch divides it, else rounded up to micro * accumulation.
+    """
+    micro = min(global_batch, max_micro or global_batch)
+    while micro > 1 and not fits(micro):
+        micro = (micro + 1) // 2
+    if micro == 1 and not fits(1):
+        raise MemoryError("even a micro-batch of one sequence does not fit")
+    accumulation = math.ceil(global_batch / micro)
+    return micro, accumulation
+
+
+def cpu_fits(lm_params: int, n_block: int, d_model: int, vocab_size: int, context: int,
+             budget_bytes: float) -> Callable[[int], bool]:
+    """Memory model for fp32 CPU training: weights+grads+AdamW (16 B/param) plus activations (~80 B per token
+    per block per channel, Korthikanti et al.'s 34 sbh at 2 B, with headroom) plus logits and their grads."""
+    def fits(micro: int) -> bool:
+        tokens = micro * context
+        need = 16 * lm_params + tokens * (80 * n_block * d_model + 12 * vocab_size)
+        return need <= budget_bytes
+    return fits
+
+
+def gpu_fits(lm: torch.nn.Module, vocab_size: int, context: int, dtype=torch.bfloat16) -> Callable[[int], bool]:
+    """Try a forward+backward at the micro-batch (autocast like training); False on CUDA out-of-memory."""
+    device = next(lm.parameters()).device
+
+    def fits(micro: int) -> bool:
+        ids = torch.randint(0, vocab_size, (micro, context), device=device)
+        try:
+            with torch.autocast(device.type, dtype=dtype):
+                loss = lm(ids, labels=ids).loss
+            loss.backward()
+            torch.cuda.synchronize(device)
+            return True
+        except torch.OutOfMemoryError:
+            return False
+        finally:
+            lm.zero_grad(set_to_none=True)
+            del ids
+            torch.cuda.empty_cache()
+    return fits
+
+
+def choose_batch(lm: torch.nn.Module, scale: Scale, vocab_size: int, memory_budget_gb: Optional[float] = None,
+                 max_micro: Optional[int] = None) -> BatchChoice:
+    """Micro-batch and accumulation for the scale's global batch on the device the LM lives on."""
+    global_batch = scale.batch_seqs
+    if next(lm.parameters()).device.type == "cuda":
+        micro, acc = split_batch(global_batch, gpu_fits(lm, vocab_size, scale.context), max_micro)
+        return BatchChoice(micro, acc, micro * acc, "oom-probe")
+    budget = (memory_budget_gb or 0.5 * _available_gb()) * 2 ** 30
+    fits = cpu_fits(sum(p.numel() for p in lm.parameters()), lm.n_block, lm.d_model, vocab_size, scale.context, budget)
+    micro, acc = split_batch(global_batch, fits, max_micro)
+    return BatchChoice(micro, acc, micro * acc, "memory-budget")
+
+
+def _available_gb() -> float:
+    try:
+        return os_available_bytes() / 2 ** 30
+    except (ValueError, OSError):
+        return 4.0
+
+
+def os_available_bytes() -> int:
+    import os
+    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def as_dict(*choices: Iterable) -> dict:
+    out = {}
+    for c in choices:
+        out.update(asdict(c))
+    return out
