@@ -118,7 +118,7 @@ def _build_tree(path: Path, fixed: Dict[Path, str]) -> GAUTree:
 
 def _static_tree(tree: GAUTree, report: Report, result: CheckResult) -> Optional[GAUTree]:
     tree = tree.copy()
-    names = list(tree.units) + list(tree.declares())
+    names = list(tree.units) + list(tree.declares)
     for name, node in tree.units.items():
         res = check_unit_source(node.code, f"<unit {name}>", design_units=names,
                                 declared=[d.unitname for d in node.decls] or list(node.children))

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from genesys.checker.config import ConfigError
+from genesys.checker.config import ConfigError, load_config
 
 
 def _parse(argv: List[str]):
@@ -47,12 +47,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not (path.is_dir() or (path.is_file() and path.suffix == ".py")):
         print(f"error: {path} is not a unit .py file or a design folder", file=sys.stderr)
         return 2
-    from genesys.checker.api import check  # after argument parsing: --help stays instant
     try:
-        report = check(path, dotlist=tuple(dotlist))
+        load_config(dotlist)  # usage errors surface before torch is imported
     except ConfigError as exc:
         print(f"error: bad override: {exc}", file=sys.stderr)
         return 2
+    from genesys.checker.api import check  # imports torch (seconds): only once the arguments are good
+    report = check(path, dotlist=tuple(dotlist))
     if args.fixed_out and report.fixed_sources:
         out = Path(args.fixed_out)
         out.mkdir(parents=True, exist_ok=True)
