@@ -1,0 +1,100 @@
+"""Proxy generators: deterministic, and every label is what an independent reading of the sequence says."""
+import pytest
+import torch
+
+from genesys.evaluate.proxy.tasks import DIFFICULTY, IGNORE, TASKS, make_task
+
+
+@pytest.mark.parametrize("name", sorted(TASKS))
+@pytest.mark.parametrize("difficulty", sorted(DIFFICULTY))
+def test_seeded_deterministic_in_vocab(name, difficulty):
+    task = make_task(name, difficulty)
+    x1, y1 = task.make(8, seed=3)
+    x2, y2 = task.make(8, seed=3)
+    x3, _ = task.make(8, seed=4)
+    assert torch.equal(x1, x2) and torch.equal(y1, y2) and not torch.equal(x1, x3)
+    assert x1.min() >= 0 and x1.max() < task.vocab_size
+    assert (y1 != IGNORE).any() and y1[y1 != IGNORE].max() < task.vocab_size
+    assert 0 < task.random_baseline < 1
+
+
+@pytest.mark.parametrize("name", ["in_context_recall", "noisy_recall"])
+def test_recall_labels(name):
+    task = make_task(name)
+    x, y = task.make(32, seed=0)
+    for seq, tgt in zip(x.tolist(), y.tolist()):
+        value_of, t = {}, 0
+        while t < len(seq):
+            tok = seq[t]
+            if tok >= task.n_keys + task.n_values:  # noise
+                assert tgt[t] == IGNORE
+                t += 1
+                continue
+            assert tok < task.n_keys, "pairs start with a key"
+            expected = value_of.get(tok, IGNORE)
+            assert tgt[t] == expected
+            if t + 1 < len(seq):
+                value_of.setdefault(tok, seq[t + 1])
+                assert seq[t + 1] == value_of[tok], "a key keeps its value within a sequence"
+                assert tgt[t + 1] == IGNORE
+            t += 2
+    if name == "noisy_recall":
+        assert (x >= task.n_keys + task.n_values).any()
+
+
+def test_fuzzy_recall_labels():
+    task = make_task("fuzzy_recall")
+    x, y = task.make(32, seed=0)
+    for seq, tgt in zip(x.tolist(), y.tolist()):
+        for t, label in enumerate(tgt):
+            if label != IGNORE:  # teacher forcing: the label is the next token (if not cut off), a value token
+                assert label >= task.n_tokens and (t + 1 == len(seq) or label == seq[t + 1])
+        # read the sequence as (key span, value span) pairs: a repeated key span must repeat its value span
+        spans, cur, kind = [], [], None
+        for tok in seq:
+            k = tok >= task.n_tokens
+            if kind is not None and k != kind:
+                spans.append(tuple(cur))
+                cur = []
+            cur.append(tok)
+            kind = k
+        pairs = list(zip(spans[0::2], spans[1::2]))
+        first = {}
+        for key, value in pairs:
+            assert first.setdefault(key, value) == value
+
+
+def test_selective_copying_labels():
+    task = make_task("selective_copying")
+    x, y = task.make(32, seed=0)
+    copy_at = task.seq_len - task.n_copy - 1
+    for seq, tgt in zip(x.tolist(), y.tolist()):
+        data = [t for t in seq[:copy_at] if t < task.n_data]
+        assert seq[copy_at] == task.n_data + 1
+        assert tgt[copy_at:] == data and set(tgt[:copy_at]) == {IGNORE}
+
+
+def test_compression_and_memorization_labels():
+    comp = make_task("compression")
+    x, y = comp.make(8, seed=0)
+    assert torch.equal(y, x[:, :-1]) and (x[:, -1] == comp.n_tokens).all()
+    mem = make_task("memorization")
+    table = {}
+    for seed in range(3):  # one fixed table across seeds (train and test share it)
+        x, y = mem.make(16, seed=seed)
+        for k, v, label in zip(x[:, 0::2].flatten().tolist(), x[:, 1::2].flatten().tolist(),
+                               y[:, 0::2].flatten().tolist()):
+            assert v == label and table.setdefault(k, v) == v
+    assert (y[:, 1::2] == IGNORE).all()
+
+
+def test_mqar_labels():
+    task = make_task("mqar")
+    x, y = task.make(32, seed=0)
+    for seq, tgt in zip(x.tolist(), y.tolist()):
+        prefix = seq[:2 * task.n_pairs]
+        table = dict(zip(prefix[0::2], prefix[1::2]))
+        assert len(table) == task.n_pairs, "keys are distinct"
+        assert set(tgt[:2 * task.n_pairs]) == {IGNORE}
+        for t in range(2 * task.n_pairs, len(seq), 2):
+            assert tgt[t] == table[seq[t]] == seq[t + 1]
