@@ -9,7 +9,7 @@ import torch
 from genesys.gau.build import build_block
 from genesys.gau.lm import GenesysLM
 from genesys.gau.tree import GAUTree
-from genesys.scales import PAPER_SCALES, PAPER_VOCAB
+from genesys.verify.scales import load_ladder
 
 
 @dataclass
@@ -49,12 +49,12 @@ def unit_param_counts(tree: GAUTree, embed_dim: int) -> Dict[str, int]:
     return counts
 
 
-def sizes_at_paper_scales(tree: GAUTree, vocab_size: int = PAPER_VOCAB) -> List[ScaleSize]:
+def sizes_at_paper_scales(tree: GAUTree, vocab_size: int = 32000) -> List[ScaleSize]:
     """The design's LM at each paper scale's default (d_model, n_block), against the GPT reference size."""
     rows = []
-    for scale in PAPER_SCALES.values():
+    for scale in load_ladder("paper"):
         lm = GenesysLM.from_design(tree, d_model=scale.d_model, n_block=scale.n_block, vocab_size=vocab_size,
                                    device="meta")
         rows.append(ScaleSize(scale.name, scale.d_model, scale.n_block, lm.num_params(),
-                              lm.num_params(non_embedding=True), scale.reference_params))
+                              lm.num_params(non_embedding=True), scale.ref_params))
     return rows

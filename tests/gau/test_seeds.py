@@ -4,7 +4,7 @@ import torch
 
 from genesys.gau import GenesysLM, build_block, load_design, run_gau_tests
 from genesys.paths import SEEDS_DIR
-from genesys.scales import PAPER_SCALES
+from genesys.verify.scales import load_ladder
 from tests.gau.seeds import SEED_NAMES
 
 D = 64
@@ -80,9 +80,12 @@ def test_length_one_and_batch_independence(seed):
     assert torch.allclose(Y[1:2], Y1, rtol=0, atol=1e-10)
 
 
-@pytest.mark.parametrize("scale", list(PAPER_SCALES.values()), ids=list(PAPER_SCALES))
+PAPER_LADDER = load_ladder("paper")
+
+
+@pytest.mark.parametrize("scale", PAPER_LADDER, ids=[s.name for s in PAPER_LADDER])
 def test_parameter_budget_at_paper_scales(seed, scale):
     _, tree, _ = seed
     lm = GenesysLM.from_design(tree, d_model=scale.d_model, n_block=scale.n_block, vocab_size=32000, device="meta")
-    ratio = lm.num_params() / scale.reference_params
+    ratio = lm.num_params() / scale.ref_params
     assert 0.8 <= ratio <= 1.2, f"{lm.num_params() / 1e6:.2f}M is {ratio - 1:+.1%} off {scale.name}"
