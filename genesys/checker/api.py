@@ -5,6 +5,7 @@ composed design runs only inside the sandboxed child (sandbox.py), which also me
 """
 from __future__ import annotations
 
+import ast
 import time
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple, Union
@@ -93,7 +94,6 @@ def _static_level(target, report: Report, result: CheckResult) -> Optional[GAUTr
 
 
 def _unit_names(files: Dict[Path, str]) -> List[str]:
-    import ast
     names = []
     for text in files.values():
         try:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from genesys.checker import ConfigError, check, load_config
-from genesys.gau import compose, load_design, save_design
+from genesys.gau import load_design, save_design
 from genesys.paths import REPO_ROOT, SEEDS_DIR
 
 DESIGNS = Path(__file__).parent / "designs"

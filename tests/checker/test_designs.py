@@ -21,8 +21,7 @@ def expectation(path: Path) -> str:
     return first.split(":", 1)[1].strip()
 
 
-FAST_RUNTIME = {"leak_offby1_mask", "leak_tiny", "leak_batch_mix", "valid_fft_conv", "grad_unused_param",
-                "timeout_forward_loop", "memory_bomb_huge", "fix_original_import"}
+FAST_RUNTIME = {"leak_offby1_mask", "leak_batch_mix", "valid_fft_conv", "timeout_forward_loop", "memory_bomb_huge"}
 PATHS = sorted(DESIGNS.glob("*.py"))
 
 

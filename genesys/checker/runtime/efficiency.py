@@ -7,7 +7,6 @@ import math
 import time
 from typing import Dict, List
 
-import torch
 
 from genesys.checker.report import CheckResult, Finding
 from genesys.checker.runtime.common import build_lm, classify, timed, tokens

@@ -17,4 +17,4 @@ class LeakTimeNorm(GAUBase):
 
     def _forward(self, X, **Z):
         H = self.proj(X)
-        return X + (H - H.mean(dim=1, keepdim=True)) / (H.std(dim=1, keepdim=True) + 1e-5)
+        return X + (H - H.mean(dim=1, keepdim=True)) / (H.pow(2).mean(dim=1, keepdim=True).sqrt() + 1e-5)

@@ -1,5 +1,5 @@
 # expect: valid
-# exponential moving average in parallel form: decay matrix masked before exp
+# multi-head exponential moving average in parallel form: decay exponents masked before exp
 import math
 
 import torch
@@ -14,13 +14,15 @@ class ValidEmaParallel(GAUBase):
         self.factory_kwargs = {"device": device, "dtype": dtype}
         super().__init__(embed_dim, block_loc, kwarg_all)
         self.proj = nn.Linear(embed_dim, embed_dim, **self.factory_kwargs)
-        self.log_decay = nn.Parameter(torch.full((embed_dim,), -2.0, **self.factory_kwargs))
+        self.n_heads = 4
+        self.log_decay = nn.Parameter(torch.linspace(-4.0, -1.0, self.n_heads, **self.factory_kwargs))
 
     def _forward(self, X, **Z):
-        L = X.shape[1]
-        a = -F.softplus(-self.log_decay)                      # log of a decay in (0, 1), per channel
+        B, L, D = X.shape
+        a = -F.softplus(-self.log_decay)                      # log of a decay in (0, 1), one per head
         t = torch.arange(L, dtype=X.dtype)
-        diff = (t.view(L, 1) - t.view(1, L)).unsqueeze(-1)    # (L, L, 1)
-        expo = torch.where(diff >= 0, diff * a, torch.full_like(diff * a, float("-inf")))
-        W = torch.exp(expo)                                    # (L, L, D), zero above the diagonal
-        return X + self.proj(torch.einsum("tsd,bsd->btd", W, X) * (1 - a.exp()))
+        diff = (t.view(L, 1) - t.view(1, L)).unsqueeze(0)     # (1, L, L)
+        expo = torch.where(diff >= 0, diff * a.view(-1, 1, 1), torch.tensor(float("-inf")))
+        W = torch.exp(expo) * (1 - a.exp()).view(-1, 1, 1)     # (heads, L, L), zero above the diagonal
+        V = self.proj(X).view(B, L, self.n_heads, D // self.n_heads)
+        return X + torch.einsum("hts,bshd->bthd", W, V).reshape(B, L, D)
