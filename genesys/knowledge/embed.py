@@ -182,7 +182,8 @@ class SentenceTransformerEmbedder:
 
         self.model = SentenceTransformer(path, device=device)
         self.name = Path(path).name if Path(path).is_dir() else path
-        self.dim = int(self.model.get_sentence_embedding_dimension())
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
 
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         if not texts:

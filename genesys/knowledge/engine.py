@@ -321,15 +321,15 @@ class KnowledgeEngine:
         hits = index.search(query, qvec, k=k, mode=mode or c.retrieval, candidates=c.candidates, rrf_k=c.rrf_k,
                             weights=(c.dense_weight, c.bm25_weight),
                             mmr_lambda=c.mmr_lambda if mmr_lambda is None else mmr_lambda, fusion=c.fusion)
-        out = []
-        for h in hits:
-            e = self.entries[h.doc_id]
-            out.append(SearchResult(
-                source="library", id=e.id, title=e.title, score=h.score, snippet=e.summary, url=e.url, year=e.year,
-                extra={"mechanism": e.mechanism, "branches": list(e.branches), "arxiv": e.arxiv,
-                       "seeds": list(e.seeds), "units": list(e.units), "matched": h.chunk.part,
-                       "dense_rank": h.dense_rank, "bm25_rank": h.bm25_rank}))
-        return out
+        return [self._entry_result(self.entries[h.doc_id], h.score, matched=h.chunk.part, dense_rank=h.dense_rank,
+                                   bm25_rank=h.bm25_rank) for h in hits]
+
+    @staticmethod
+    def _entry_result(e: lib.Entry, score: float, **extra: Any) -> SearchResult:
+        return SearchResult(source="library", id=e.id, title=e.title, score=score, snippet=e.summary, url=e.url,
+                            year=e.year, extra={"mechanism": e.mechanism, "branches": list(e.branches),
+                                                "arxiv": e.arxiv, "seeds": list(e.seeds), "units": list(e.units),
+                                                **extra})
 
     def _unit_results(self, query: str, k: int, qvec) -> list[SearchResult]:
         hits = self._search_index(self.unit_index(), query, k, qvec)
@@ -381,12 +381,12 @@ class KnowledgeEngine:
 
     def _interleave(self, lists: list[tuple[str, list[SearchResult]]], k: int) -> list[SearchResult]:
         """Round-robin over sources (higher source weight first within each round), so every source that answered
-        is represented; an external paper already in the library (same arXiv id) is dropped as a duplicate."""
+        is represented. An external paper that is also a library entry is shown as the (richer) library entry,
+        and only once."""
         weights = self.cfg.source_weights
         lists = sorted([(s, rs) for s, rs in lists if weights.get(s, 1.0) > 0],
                        key=lambda sr: -weights.get(sr[0], 1.0))
-        lib_arxiv = {r.extra.get("arxiv") for s, rs in lists if s == "library" for r in rs} - {None}
-        lib_arxiv |= {e.arxiv for e in (self._entries or {}).values() if e.arxiv}
+        by_arxiv = {e.arxiv: e for e in (self._entries or {}).values() if e.arxiv}
         out: list[SearchResult] = []
         seen: set[tuple[str, str]] = set()
         iters = [iter(rs) for _, rs in lists]
@@ -394,10 +394,11 @@ class KnowledgeEngine:
             alive = []
             for it in iters:
                 for r in it:
-                    arxiv = r.extra.get("arxiv")
-                    dup = r.source in EXTERNAL_SOURCES and arxiv in lib_arxiv
-                    key = ("paper", arxiv) if arxiv and r.source in EXTERNAL_SOURCES else (r.source, r.id)
-                    if dup or key in seen:
+                    entry = by_arxiv.get(r.extra.get("arxiv")) if r.source in EXTERNAL_SOURCES else None
+                    if entry is not None:
+                        r = self._entry_result(entry, r.score, found_by=r.source)
+                    key = ("paper", r.extra["arxiv"]) if r.extra.get("arxiv") else (r.source, r.id)
+                    if key in seen:
                         continue
                     seen.add(key)
                     out.append(r)

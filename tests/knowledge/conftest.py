@@ -3,6 +3,7 @@ session (the index build is the slow part, so it happens once)."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,17 @@ DATA = Path(__file__).parent / "data"
 
 @pytest.fixture(scope="session", autouse=True)
 def _offline_env(tmp_path_factory):
+    from genesys import paths
+
     old = {k: os.environ.get(k) for k in [*OFFLINE_ENV, "GENESYS_CACHE"]}
+    user_embeddings = Path(os.environ.get("GENESYS_CACHE", paths.outputs_dir() / "cache")) / "knowledge" / "embeddings"
     os.environ.update(OFFLINE_ENV)
     os.environ["GENESYS_CACHE"] = str(tmp_path_factory.mktemp("genesys-cache"))
+    # Passage embeddings are content-addressed (hash of model + text -> vector), so vectors a developer already
+    # computed can seed the temporary cache: the index is still built from scratch, only the encoder is skipped
+    # for unchanged passages. A fresh checkout (CI) encodes everything once per session.
+    if user_embeddings.is_dir():
+        shutil.copytree(user_embeddings, Path(os.environ["GENESYS_CACHE"]) / "knowledge" / "embeddings")
     yield
     for k, v in old.items():
         if v is None:

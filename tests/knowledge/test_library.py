@@ -61,7 +61,10 @@ def test_unit_links_resolve_when_units_exist(entries):
 
     names = {r.name for r in scan_units(default_unit_dirs())}
     for e in entries:
+        pending = e.seeds and not any((paths.SEEDS_DIR / s / "units").is_dir() for s in e.seeds)
         for u in e.units:
+            if u not in names and pending:
+                continue  # the seed design is not written yet (another part of the project)
             assert u in names, f"{e.id} links unit {u} that is not in seeds/"
 
 
