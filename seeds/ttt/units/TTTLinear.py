@@ -1,5 +1,3 @@
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -24,10 +22,13 @@ class TTTLinear(GAUBase):
 
     Computed in the dual form: everything that does not depend on W is prepared for all mini-batches at once
     (projections, RoPE with positions mod b, eta, tril((Q K^T + 1) * eta_j), eta * K, the LN-gradient
-    constants); the sequential loop only does  [K; Q] W0 + b0 -> G (analytic LN backward) ->
-    Z = Q W0 + b0 - tril((Q K^T + 1) eta) G,  W -= (eta K)^T G,  b -= eta^T G.  Under autograd the loop runs
-    in checkpointed groups of `ttt_checkpoint_group` mini-batches, so W is kept only at group boundaries
-    (not for every mini-batch). Output: post LayerNorm, then out_proj.
+    constants); the sequential loop only does  [K; Q] W0 + b0 -> G (analytic LN backward),
+    W -= (eta K)^T G,  b -= eta^T G, keeping Q W0 + b0 and tril((Q K^T + 1) eta) G, whose difference
+    (Attn = tril(Q K^T) gives the W part, tril(eta) G the b part) is Z_bar, formed after the loop. b is kept as an
+    extra row of W (inputs [k 1]), and W is centred over its outputs: LN ignores a per-row shift and every G has
+    zero mean, so this changes no result and saves the mean subtraction in the loop. Under autograd the loop runs
+    in checkpointed groups of `ttt_checkpoint_group` mini-batches (0: off), so W is kept only at group
+    boundaries, not for every mini-batch. Output: post LayerNorm, then out_proj.
     """
 
     def __init__(self, embed_dim: int, block_loc: tuple, kwarg_all: dict, device=None, dtype=None,
