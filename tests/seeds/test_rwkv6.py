@@ -208,6 +208,15 @@ def test_block_layer_dependent_init(mod):
     assert 0.5 < w.min() and w.max() < 1.0
 
 
+def test_block_no_mixing_across_batch(mod):
+    block = mod.GAB(embed_dim=32, block_loc=(0, 2), rwkv6_chunk_size=8)
+    X = torch.randn(3, 21, 32)
+    X2 = X.clone()
+    X2[1] = torch.randn(21, 32)
+    Y, Y2 = block(X)[0], block(X2)[0]
+    assert torch.equal(Y[0], Y2[0]) and torch.equal(Y[2], Y2[2]) and not torch.allclose(Y[1], Y2[1])
+
+
 def test_lm_forward_backward_finite(tree):
     torch.manual_seed(0)
     lm = GenesysLM.from_design(tree, d_model=64, n_block=2, vocab_size=100)

@@ -95,6 +95,12 @@ class RWKV6TimeMix(GAUBase):
         return F.pad(X, (0, 0, 1, -1)) - X
 
     @staticmethod
+    def split_heads(t, n_heads: int):
+        """(B, L, n_heads * d) -> (B, n_heads, L, d)."""
+        B, L, C = t.shape
+        return t.view(B, L, n_heads, C // n_heads).transpose(1, 2)
+
+    @staticmethod
     def wkv_chunked(r, k, v, lw, u, chunk_size: int = 16, initial_state=None):
         """Chunked WKV-6. r, k, lw: (B, H, L, K); v: (B, H, L, V); u: (H, K); lw = log w <= 0 (finite).
 
@@ -160,12 +166,8 @@ class RWKV6TimeMix(GAUBase):
         # (w = exp(-e^20) is 0 even in float64) but keeps log w finite for the selection matmuls
         wdt = torch.float32 if X.dtype in (torch.float16, torch.bfloat16) else X.dtype
         lw = -torch.exp(pre.to(wdt).clamp(max=20.0))
-
-        def heads(t, d):
-            return t.to(wdt).view(B, L, H, d).transpose(1, 2)
-
-        o, _ = self.wkv_chunked(heads(r, self.head_k), heads(k, self.head_k), heads(v, self.head_v),
-                                heads(lw, self.head_k), self.time_first.to(wdt), self.chunk_size)
+        r, k, lw = (self.split_heads(t.to(wdt), H) for t in (r, k, lw))
+        o, _ = self.wkv_chunked(r, k, self.split_heads(v.to(wdt), H), lw, self.time_first.to(wdt), self.chunk_size)
         o = o.transpose(1, 2).reshape(B * L, self.value_dim)
         o = self.ln_x(o.to(X.dtype)).view(B, L, self.value_dim)
         return self.out_proj(o * g)
