@@ -79,6 +79,10 @@ def verify(cfg: DictConfig, run_dir: Path) -> VerificationRecord:
     if cfg.hardware.get("matmul_precision"):
         torch.set_float32_matmul_precision(cfg.hardware.matmul_precision)
 
+    if cfg.get("eval") and cfg.eval.kind == "proxy":  # the synthetic rung: no LM pre-training (genesys.evaluate)
+        from genesys.evaluate.runner import run_proxy_rung
+        return run_proxy_rung(cfg, load_design(str(resolve_design(cfg.design))), run_dir)
+
     # Data and design.
     data = prepare_data(cfg.data)
     tokenizer = data.tokenizer
@@ -152,6 +156,9 @@ def verify(cfg: DictConfig, run_dir: Path) -> VerificationRecord:
     # on the training device), `tokenizer` (PreTrainedTokenizerFast with EOS), `data` (PreparedData: held-out
     # documents via data.documents("validation"/"test")), `cfg`, `loggers` (W&B run still open).
     eval_result = None
+    if cfg.get("eval"):
+        from genesys.evaluate.runner import evaluate_trained
+        eval_result = evaluate_trained(cfg.eval, module.lm, tokenizer, data, run_dir, tree, scale.context)
     # ---------------------------------------------------------------------------------------------------
 
     record = VerificationRecord(

@@ -1,0 +1,90 @@
+"""The evaluation step of a verification, driven by the `eval` config group (conf/eval/*.yaml):
+
+- local: offline lm-eval tasks built from the held-out split (+ the proxy suite when `proxy.enabled`)
+- paper: the original Genesys task list through lm-eval (needs the HF hub)
+- proxy: the synthetic proxy suite alone, no LM pre-training (the cheapest rung; see `run_proxy_rung`)
+- none:  nothing
+Results are tables in the format `fitness.rows_from_table` reads, so fitness can be recomputed later.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Optional
+
+from omegaconf import DictConfig, OmegaConf
+
+log = logging.getLogger(__name__)
+
+
+def _proxy(eval_cfg: DictConfig, tree) -> dict:
+    from genesys.evaluate.proxy import TrainSettings, run_proxy_suite
+    p = eval_cfg.proxy
+    settings = TrainSettings(**OmegaConf.to_container(p.train, resolve=True))
+    overrides = OmegaConf.to_container(p.overrides, resolve=True) if p.get("overrides") else {}
+    return run_proxy_suite(tree, settings, tasks=list(p.tasks), difficulty=p.difficulty, overrides=overrides)
+
+
+def format_table(title: str, table: dict) -> str:
+    lines = [title]
+    for task, row in sorted(table.items()):
+        metric = row.get("metric")
+        value = row.get(metric) if metric else None
+        extra = f"  (random {row['random_baseline']:.3f})" if row.get("random_baseline") is not None else ""
+        shown = f"{metric} {value:.4f}" if value is not None else ", ".join(
+            f"{k} {v:.4f}" for k, v in row.items() if isinstance(v, float))
+        lines.append(f"  {task:<28} {shown}{extra}")
+    return "\n".join(lines)
+
+
+def evaluate_trained(eval_cfg: DictConfig, lm, tokenizer, data, run_dir, tree, context: int) -> Optional[dict]:
+    """Evaluate a trained LM as the config says; prints and returns {"local"|"paper"|"proxy": table}."""
+    if eval_cfg.kind == "none":
+        return None
+    from genesys.evaluate.adapter import GenesysEvalLM
+    from genesys.evaluate import harness
+    result, start = {}, time.perf_counter()
+    adapter = GenesysEvalLM(model=lm, tokenizer=tokenizer, max_length=context, batch_size=eval_cfg.batch_size,
+                            device=str(next(lm.parameters()).device))
+    if eval_cfg.kind == "local":
+        from genesys.evaluate.local_tasks import LocalTaskSettings, build_local_tasks
+        split = eval_cfg.local.split if eval_cfg.local.split in data.meta else "validation"
+        settings = LocalTaskSettings(**{k: v for k, v in eval_cfg.local.items() if k != "split"})
+        task_dir = Path(run_dir) / "eval_tasks"
+        build_local_tasks(data.documents(split), task_dir, tokenizer, settings)
+        result["local"] = harness.run_local(adapter, task_dir, limit=eval_cfg.limit)
+    elif eval_cfg.kind == "paper":
+        table = harness.run_paper(adapter, list(eval_cfg.tasks), limit=eval_cfg.limit)
+        baselines = OmegaConf.to_container(eval_cfg.random_baselines, resolve=True)
+        for task, row in table.items():
+            if task in baselines:
+                row.update(metric="acc", random_baseline=baselines[task], higher_is_better=True)
+        result["paper"] = table
+    lm.train()
+    if eval_cfg.get("proxy") and eval_cfg.proxy.enabled:
+        result["proxy"] = _proxy(eval_cfg, tree)
+    result["seconds"] = round(time.perf_counter() - start, 2)
+    for name in ("local", "paper", "proxy"):
+        if name in result:
+            text = format_table(f"evaluation [{name}] {tree.name}", result[name])
+            log.info("\n%s", text)
+            print(text, flush=True)
+    return result
+
+
+def run_proxy_rung(cfg: DictConfig, tree, run_dir) -> "VerificationRecord":
+    """eval=proxy: the synthetic rung alone, recorded like any verification (scale "proxy")."""
+    from genesys.verify.record import VerificationRecord
+    start = time.perf_counter()
+    table = _proxy(cfg.eval, tree)
+    seconds = round(time.perf_counter() - start, 3)
+    print(format_table(f"evaluation [proxy] {tree.name}", table), flush=True)
+    train = cfg.eval.proxy.train
+    record = VerificationRecord(
+        design=tree.name, scale="proxy", params={"d_model": train.d_model, "n_block": train.n_block},
+        tokens=0, time_s=seconds, train_loss=None, val_loss=None, val_bits_per_byte=None, unigram_val_loss=0.0,
+        stop_reason="completed", paths={"run_dir": str(run_dir), "record": str(Path(run_dir) / "record.json")},
+        autotune={}, eval={"proxy": table, "seconds": seconds}, config=OmegaConf.to_container(cfg, resolve=True))
+    record.write(Path(run_dir) / "record.json")
+    return record
