@@ -1,0 +1,82 @@
+"""Autotune: every seed lands within ±5 % of every scale's reference, fast; the batch split is right."""
+from __future__ import annotations
+
+import time
+
+import pytest
+import torch
+
+from genesys.gau import GenesysLM, load_design
+from genesys.paths import SEEDS_DIR
+from genesys.verify.autotune import choose_batch, choose_shape, cpu_fits, split_batch
+from genesys.verify.scales import all_scales, load_ladder, load_scale
+
+SEEDS = sorted(p.name for p in SEEDS_DIR.iterdir() if (p / "metadata.yaml").exists())
+SCALES = all_scales()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def warm_meta():
+    torch.empty(1, device="meta").normal_()   # torch's one-time lazy import of meta kernels (seconds, once)
+
+
+def test_ladders_have_paper_table_and_cpu_rungs():
+    paper = load_ladder("paper")
+    assert [s.name for s in paper] == ["14M", "31M", "70M", "125M", "350M"]
+    assert [(s.d_model, s.n_block, s.lr, s.token_multiplier) for s in paper] == [
+        (128, 6, 1e-3, 50), (256, 6, 1e-3, 40), (512, 6, 1e-3, 30), (768, 12, 6e-4, 20), (1024, 24, 3e-4, 20)]
+    assert all(s.context == 2048 and s.batch_tokens == 2 ** 19 for s in paper)
+    cpu = load_ladder("cpu")
+    assert len(cpu) >= 2
+    for low, high in zip(cpu, cpu[1:]):   # cost ~ params x tokens = multiplier x params^2: about 4x per rung
+        cost = lambda s: s.token_multiplier * s.ref_params ** 2
+        assert 3.0 < cost(high) / cost(low) < 5.5
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_shape_within_tolerance_everywhere(seed):
+    tree = load_design(SEEDS_DIR / seed)
+    for scale in SCALES:
+        start = time.perf_counter()
+        choice = choose_shape(tree, scale, scale.ref_vocab, tolerance=0.05)
+        elapsed = time.perf_counter() - start
+        assert choice.within_tolerance, (seed, scale.name, choice)
+        assert abs(choice.params / scale.ref_params - 1) <= 0.05
+        if scale.ref_params < 2e6:   # the reported count is the real count of that shape
+            lm = GenesysLM.from_design(tree, choice.d_model, choice.n_block, scale.ref_vocab, device="meta")
+            assert lm.num_params() == choice.params
+        # Typically 0.05-0.3 s (bench/autotune numbers in BENCHMARKS.md); the bound only catches pathologies.
+        assert elapsed < 10.0, f"{seed}@{scale.name} took {elapsed:.2f}s"
+
+
+def test_gpt2_keeps_the_reference_shape():
+    tree = load_design(SEEDS_DIR / "gpt2")
+    for scale in SCALES:
+        choice = choose_shape(tree, scale, scale.ref_vocab)
+        assert (choice.d_model, choice.n_block) == (scale.d_model, scale.n_block)
+
+
+def test_other_vocab_moves_the_target_by_the_embedding():
+    scale = load_scale("14M")
+    choice = choose_shape(load_design(SEEDS_DIR / "gpt2"), scale, vocab_size=2048)
+    assert choice.target == scale.ref_params - (32000 - 2048) * 128
+    assert choice.within_tolerance
+
+
+def test_split_batch_finds_largest_fitting_micro_batch():
+    assert split_batch(64, lambda m: m <= 12) == (8, 8)
+    assert split_batch(64, lambda m: True) == (64, 1)
+    assert split_batch(48, lambda m: m <= 16) == (12, 4)
+    with pytest.raises(MemoryError):
+        split_batch(8, lambda m: False)
+
+
+def test_cpu_budget_limits_micro_batch():
+    scale = load_scale("cpu_xs")
+    lm = GenesysLM.from_design(load_design(SEEDS_DIR / "gpt2"), scale.d_model, scale.n_block, 2048)
+    roomy = choose_batch(lm, scale, 2048, memory_budget_gb=8)
+    assert (roomy.micro_batch, roomy.accumulation, roomy.method) == (scale.batch_seqs, 1, "memory-budget")
+    fits = cpu_fits(lm.num_params(), lm.n_block, lm.d_model, 2048, scale.context, 2 ** 30)
+    tight = choose_batch(lm, scale, 2048, memory_budget_gb=0.05)
+    assert tight.micro_batch < scale.batch_seqs and tight.micro_batch * tight.accumulation >= scale.batch_seqs
+    assert fits(scale.batch_seqs)
