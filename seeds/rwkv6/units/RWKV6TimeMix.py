@@ -119,7 +119,8 @@ class RWKV6TimeMix(GAUBase):
         k = k.reshape(B, H, N, Q, K)
         v = v.reshape(B, H, N, Q, V)
         lw = lw.reshape(B, H, N, Q, K)
-        # Every decay exponent is a direct sum of log-decays, taken by one 0/1 selection matmul over the chunk:
+        # Every decay exponent is a direct sum of log-decays, taken by one 0/1 selection matmul over the chunk
+        # (rows of zeros give exact zeros, so the safety below holds under any matmul precision, TF32 included):
         #   seg[i, j] = sum_{j < t < i} lw_t   (intra-chunk pairs; exactly 0, never positive, where j >= i - 1)
         #   pre[i]    = sum_{t < i} lw_t       (reading the state at the chunk start)
         #   suf[j]    = sum_{t > j} lw_t       (writing k_j v_j into the state at the chunk end)
@@ -156,7 +157,7 @@ class RWKV6TimeMix(GAUBase):
         xxx = X + xx * self.maa_x
         m = torch.tanh(xxx @ self.maa_w1).view(B * L, 5, R).transpose(0, 1)      # (5, B L, R)
         m = torch.bmm(m, self.maa_w2).view(5, B, L, D) + self.maa.view(5, 1, 1, D)
-        xw, xk, xv, xr, xg = (X + xx * m[i] for i in range(5))
+        xw, xk, xv, xr, xg = (X + xx * m_i for m_i in m.unbind(0))
         r = self.receptance(xr)
         k = self.key(xk)
         v = self.value(xv)
