@@ -57,7 +57,7 @@ class MultiScaleRetention(GAUBase):
 
     @staticmethod
     def rotate(x, cos, sin):
-        """Rotate pairs (i, i + dim/2) of x (..., L, dim) by the angles behind cos, sin (L, dim/2)."""
+        """Rotate pairs (i, i + dim/2) of x (..., dim) by the angles behind cos, sin (broadcastable, last dim dim/2)."""
         x1, x2 = x.chunk(2, dim=-1)
         return torch.cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], dim=-1)
 
@@ -103,25 +103,26 @@ class MultiScaleRetention(GAUBase):
             gamma_C = torch.exp(C * log_decay)[:, None, None]               # (H, 1, 1)
             R = torch.zeros(B, H, dk, dv, device=q.device, dtype=q.dtype)
             states = [R]
-            for i in range(n - 1):
-                R = R * gamma_C + chunk_states[:, :, i]
+            for S in chunk_states.unbind(2)[:-1]:  # unbind, not indexing: its backward is one stack
+                R = R * gamma_C + S
                 states.append(R)
             R_prev = torch.stack(states, dim=2)                             # state before each chunk
             q_w = torch.exp((idx + 1) * lam)[:, None, :, None]              # (H, 1, C, 1)
-            out = out + (q @ R_prev) * q_w
+            out = out + (q * q_w) @ R_prev
         return out.reshape(B, H, n * C, dv)[:, :, :L]
 
     def _forward(self, X, **Z):
         B, L, D = X.shape
         H, dk, dv = self.n_heads, self.key_dim, self.value_dim
-        q, k, v, g = self.qkvg_proj(X).split([D, D, 2 * D, 2 * D], dim=-1)
+        qk, v, g = self.qkvg_proj(X).split([2 * D, 2 * D, 2 * D], dim=-1)
         cdtype = torch.float32 if X.dtype in (torch.float16, torch.bfloat16) else X.dtype
-        q = q.reshape(B, L, H, dk).transpose(1, 2).to(cdtype)
-        k = k.reshape(B, L, H, dk).transpose(1, 2).to(cdtype)
-        v = v.reshape(B, L, H, dv).transpose(1, 2).to(cdtype)
+        # rotate q and k in one op; the dk^-0.5 score scale rides on k's cos and sin
         cos, sin = self.rotary(L, dk, self.rope_theta, X.device, cdtype)
-        q = self.rotate(q, cos, sin)
-        k = self.rotate(k, cos, sin) * dk ** -0.5
+        scale = torch.tensor([1.0, dk ** -0.5], device=X.device, dtype=cdtype)[:, None, None]
+        cos, sin = cos[:, None, None] * scale, sin[:, None, None] * scale       # (L, 2, 1, dk/2)
+        qk = self.rotate(qk.reshape(B, L, 2, H, dk).to(cdtype), cos, sin).permute(2, 0, 3, 1, 4)
+        q, k = qk[0], qk[1]                                                       # (B, H, L, dk)
+        v = v.reshape(B, L, H, dv).transpose(1, 2).to(cdtype)
         log_decay = self.log_decays(H, X.device, cdtype)
         if self.mode == "parallel":
             o = self.parallel_retention(q, k, v, log_decay)
