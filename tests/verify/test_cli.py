@@ -43,7 +43,7 @@ def test_kill_resume_wandb_csv(corpus_dir, tmp_path):
     run_dir = tmp_path / "run"
     overrides = data_overrides(corpus_dir) + TINY_SCALE + [
         "scale.token_multiplier=8", "train.ckpt_every=5", "train.log_every=1", "train.progress_bar=false",
-        "hardware=cpu", f"hydra.run.dir={run_dir}"]
+        "hardware=cpu", "eval=none", "monitor.time_tolerance=1000", f"hydra.run.dir={run_dir}"]
     ckpt = run_dir / "checkpoints" / "last.ckpt"
 
     # First attempt: kill -9 as soon as a checkpoint at step >= 10 exists.
@@ -90,7 +90,7 @@ def test_multirun_two_designs_two_scales_submitit_local(corpus_dir, tmp_path):
     designs = "seeds/gpt2,seeds/retnet"
     overrides = data_overrides(corpus_dir) + [
         "-m", f"design={designs}", "scale=cpu_xs,cpu_s", "train.max_steps=3", "train.val_windows=4",
-        "train.progress_bar=false", "logger=csv", "hardware=cpu", "hydra/launcher=submitit_local",
+        "train.progress_bar=false", "logger=csv", "hardware=cpu", "eval=none", "hydra/launcher=submitit_local",
         "hydra.launcher.timeout_min=20"]
     done = subprocess.run(_cmd(*overrides), cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True,
                           timeout=1500)

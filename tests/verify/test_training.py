@@ -25,7 +25,8 @@ SEEDS = sorted(p.name for p in SEEDS_DIR.iterdir() if (p / "metadata.yaml").exis
 
 def tiny_cfg(corpus_dir, *extra):
     return compose_cfg(data_overrides(corpus_dir) + TINY_SCALE + ["logger=csv", "train.progress_bar=false",
-                                                                  "hardware=cpu", *extra])
+                                                                  "hardware=cpu", "eval=none",
+                                                                  "monitor.time_tolerance=1000", *extra])  # learning, not speed
 
 
 def test_lr_schedule_warmup_cosine_floor():
