@@ -30,7 +30,7 @@ class SSDCore(GAUBase):
             raise ValueError(f"ssd_chunk_size must be positive, got {ssd_chunk_size}")
         self.chunk_size = int(ssd_chunk_size)
 
-    def _forward(self, X, ssd_x=None, ssd_dt=None, ssd_A=None, ssd_B=None, ssd_C=None):
+    def _forward(self, X, ssd_x=None, ssd_dt=None, ssd_A=None, ssd_B=None, ssd_C=None, **Z):
         if any(t is None for t in (ssd_x, ssd_dt, ssd_A, ssd_B, ssd_C)):
             raise ValueError("SSDCore needs ssd_x, ssd_dt, ssd_A, ssd_B and ssd_C in Z (its parent mixer sets them)")
         y = self.ssd_chunked(ssd_x, ssd_dt, ssd_A, ssd_B, ssd_C, self.chunk_size)
