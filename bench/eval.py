@@ -1,0 +1,74 @@
+"""Evaluation benchmarks: lm-eval throughput of the genesys adapter, and the proxy suite per design.
+
+    python bench/eval.py adapter                      # requests/s on loglikelihood / rolling requests
+    python bench/eval.py proxy seeds/gpt2 seeds/mamba2 ...   # suite wall + CPU time and per-task accuracy
+Prints one JSON object per measurement (numbers go to BENCHMARKS.md, never asserted as timings).
+"""
+from __future__ import annotations
+
+import json
+import sys
+import sysconfig
+import time
+from pathlib import Path
+
+import torch
+
+
+def _tokenizer(vocab_size: int = 2048):
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    texts = [p.read_text(encoding="utf-8") for p in sorted(stdlib.glob("[a-m]*.py"))]
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    tok.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=["<|endoftext|>"],
+                                                       initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                                       show_progress=False))
+    docs = [p.read_text(encoding="utf-8") for p in sorted(stdlib.glob("[n-z]*.py"))]
+    return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>"), docs
+
+
+def bench_adapter(n_requests: int = 400, context: int = 256) -> dict:
+    """Adapter requests/s at the cpu_xs shape (d_model 64, 2 blocks, 2048-token BPE, context 256)."""
+    from lm_eval.api.instance import Instance
+    from genesys.evaluate.adapter import GenesysEvalLM
+    from genesys.evaluate.local_tasks import LocalTaskSettings, next_line_examples
+    from genesys.gau import GenesysLM, load_design
+    tok, docs = _tokenizer()
+    lm = GenesysLM.from_design(load_design("seeds/gpt2"), d_model=64, n_block=2, vocab_size=len(tok))
+    n_tokens = lambda strings: [len(i) for i in tok(list(strings), add_special_tokens=False)["input_ids"]]
+    examples = next_line_examples(docs[:60], LocalTaskSettings(n_examples=n_requests // 4), n_tokens)
+    ll = [Instance("loglikelihood", {}, (e["context"], c), 0) for e in examples for c in e["choices"]]
+    rolling = [Instance("loglikelihood_rolling", {}, (d[:4000],), 0) for d in docs[:40]]
+    out = {"bench": "adapter", "threads": torch.get_num_threads()}
+    for batch_size in (1, 16, 64):
+        adapter = GenesysEvalLM(model=lm, tokenizer=tok, max_length=context, batch_size=batch_size)
+        start = time.perf_counter()
+        adapter.loglikelihood(ll, disable_tqdm=True)
+        out[f"loglikelihood_req_per_s_bs{batch_size}"] = round(len(ll) / (time.perf_counter() - start), 1)
+    start = time.perf_counter()
+    adapter.loglikelihood_rolling(rolling)
+    out["rolling_docs_per_s_bs64"] = round(len(rolling) / (time.perf_counter() - start), 2)
+    return out
+
+
+def bench_proxy(design: str) -> dict:
+    from genesys.evaluate.proxy import run_proxy_suite
+    from genesys.gau import load_design
+    wall, cpu = time.perf_counter(), time.process_time()
+    table = run_proxy_suite(load_design(design))
+    return {"bench": "proxy", "design": design, "threads": torch.get_num_threads(),
+            "wall_s": round(time.perf_counter() - wall, 1), "cpu_s": round(time.process_time() - cpu, 1),
+            "accuracy": {k: round(v["accuracy"], 3) for k, v in table.items()},
+            "random_baseline": {k: round(v["random_baseline"], 3) for k, v in table.items()}}
+
+
+if __name__ == "__main__":
+    what, args = sys.argv[1], sys.argv[2:]
+    if what == "adapter":
+        print(json.dumps(bench_adapter()), flush=True)
+    else:
+        for design in args:
+            print(json.dumps(bench_proxy(design)), flush=True)
