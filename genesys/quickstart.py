@@ -67,9 +67,15 @@ def run(cfg, scale: str, eval_name: str, out_dir: Path, console: Console) -> Lis
 
 
 def _eval_summary(record: dict) -> str:
+    """The evaluation tables of a record ({"local"|"paper"|"proxy": {task: {metric, <metric>: value}}}) in one cell."""
     ev = record.get("eval") or {}
-    scores = ev.get("scores") or {}
-    return ", ".join(f"{k} {v:.3f}" for k, v in scores.items() if isinstance(v, (int, float))) or "—"
+    parts = []
+    for section in ("local", "paper", "proxy"):
+        for task, row in sorted((ev.get(section) or {}).items()):
+            metric = row.get("metric")
+            if metric and isinstance(row.get(metric), (int, float)):
+                parts.append(f"{task} {row[metric]:.3f}")
+    return "\n".join(parts) or "—"
 
 
 def summary_table(results: List[DesignResult], scale: str) -> Table:
