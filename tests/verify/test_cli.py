@@ -75,8 +75,8 @@ def test_kill_resume_wandb_csv(corpus_dir, tmp_path):
 
     # CSV log: the resumed attempt logs steps after the checkpoint (never restarting at 0).
     steps = _csv_steps(Path(record["paths"]["logs"]))
-    restart = next(i for i in range(1, len(steps)) if steps[i] <= steps[i - 1])
-    assert steps[restart] >= killed_at and steps[-1] == total - 1
+    resumed = max([0] + [i for i in range(1, len(steps)) if steps[i] <= steps[i - 1]])  # rows of the 2nd attempt
+    assert steps[resumed] >= killed_at and steps[-1] == total - 1
 
     # W&B offline run of this (design, scale): run files with the config, params and autotune result.
     wandb_dir = Path(record["paths"]["wandb"])

@@ -17,7 +17,7 @@ CORPUS_FILES = ["json/decoder.py", "json/encoder.py", "json/scanner.py", "json/_
 # A tiny scale: the GPT-2 seed at d=32, 2 blocks with a 320-token vocabulary has 35,008 parameters.
 TINY_SCALE = ["scale.name=tiny", "scale.d_model=32", "scale.n_block=2", "scale.ref_params=35008",
               "scale.ref_vocab=320", "scale.context=64", "scale.batch_tokens=1024", "scale.d_step=16",
-              "scale.lr=3e-3", "scale.token_multiplier=2"]
+              "scale.lr=1e-2", "scale.token_multiplier=2"]
 
 
 
