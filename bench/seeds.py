@@ -86,11 +86,12 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--vocab", type=int, default=512)
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seeds", nargs="+", default=SEEDS, help="seed designs to time (gpt2 is always included)")
     ap.add_argument("--no-write", action="store_true", help="print only, do not update BENCHMARKS.md")
     args = ap.parse_args()
     torch.manual_seed(0)
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     models = {"plain": PlainLM(args.d_model, args.n_block, args.vocab)}
     for name in dict.fromkeys(["gpt2", *args.seeds]):
         tree = load_design(SEEDS_DIR / name)
