@@ -4,12 +4,14 @@
 #   launch/slurm_local.sh install          # Debian packages: slurmctld slurmd slurm-client munge (needs root)
 #   launch/slurm_local.sh start [DIR]      # config + state in DIR (default /tmp/genesys-slurm); prints SLURM_CONF
 #   launch/slurm_local.sh stop  [DIR]
+# GENESYS_SLURM_PORT (default 6817) picks the ports, so several clusters can live side by side.
 #
 # Then: export SLURM_CONF=DIR/slurm.conf; sinfo; sbatch ...  (or hydra/launcher=submitit_slurm)
 set -euo pipefail
 cmd=${1:-start}
 dir=${2:-${GENESYS_SLURM_DIR:-/tmp/genesys-slurm}}
 host=$(hostname)
+port=${GENESYS_SLURM_PORT:-6817}   # slurmctld listens on port, slurmd on port + 1
 
 install() {
   command -v slurmctld >/dev/null && command -v munged >/dev/null && return 0
@@ -35,8 +37,8 @@ SlurmctldPidFile=$dir/slurmctld.pid
 SlurmdPidFile=$dir/slurmd.pid
 SlurmctldLogFile=$dir/slurmctld.log
 SlurmdLogFile=$dir/slurmd.log
-SlurmctldPort=6817
-SlurmdPort=6818
+SlurmctldPort=$port
+SlurmdPort=$((port + 1))
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 MpiDefault=none

@@ -1,5 +1,6 @@
 """A real single-node SLURM cluster, started by launch/slurm_local.sh once per test session."""
 import os
+import socket
 import subprocess
 
 import pytest
@@ -7,11 +8,29 @@ import pytest
 from genesys.paths import REPO_ROOT
 
 
+def _free_port_pair() -> int:
+    """A port p with p and p + 1 free (slurmctld and slurmd), so a cluster already running elsewhere is no clash."""
+    for _ in range(50):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port < 65000:
+            with socket.socket() as s2:
+                try:
+                    s2.bind(("127.0.0.1", port + 1))
+                    return port
+                except OSError:
+                    continue
+    raise RuntimeError("no two consecutive free ports")
+
+
 @pytest.fixture(scope="session")
 def slurm_cluster(tmp_path_factory):
     folder = tmp_path_factory.mktemp("slurm")
     script = REPO_ROOT / "launch" / "slurm_local.sh"
-    proc = subprocess.run(["bash", str(script), "start", str(folder)], capture_output=True, text=True, timeout=300)
+    env = dict(os.environ, GENESYS_SLURM_PORT=str(_free_port_pair()))
+    proc = subprocess.run(["bash", str(script), "start", str(folder)], capture_output=True, text=True, timeout=300,
+                          env=env)
     assert proc.returncode == 0, f"single-node SLURM did not start:\n{proc.stdout}\n{proc.stderr}"
     old = os.environ.get("SLURM_CONF")
     os.environ["SLURM_CONF"] = str(folder / "slurm.conf")
