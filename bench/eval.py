@@ -2,10 +2,12 @@
 
     python bench/eval.py adapter                      # requests/s on loglikelihood / rolling requests
     python bench/eval.py proxy seeds/gpt2 seeds/mamba2 ...   # suite wall + CPU time and per-task accuracy
+    python bench/eval.py proxy --threads 1 --steps 200 --difficulty easy seeds/gpt2   # settings (see --help)
 Prints one JSON object per measurement (numbers go to BENCHMARKS.md, never asserted as timings).
 """
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import sysconfig
@@ -54,21 +56,36 @@ def bench_adapter(n_requests: int = 400, context: int = 256) -> dict:
     return out
 
 
-def bench_proxy(design: str) -> dict:
-    from genesys.evaluate.proxy import run_proxy_suite
+def bench_proxy(design: str, steps: int = None, difficulty: str = "easy") -> dict:
+    """One design through the whole suite at the defaults of TrainSettings (conf/eval/proxy.yaml's values)."""
+    from genesys.evaluate.proxy import TrainSettings, run_proxy_suite
     from genesys.gau import load_design
+    settings = TrainSettings() if steps is None else TrainSettings(steps=steps)
     wall, cpu = time.perf_counter(), time.process_time()
-    table = run_proxy_suite(load_design(design))
-    return {"bench": "proxy", "design": design, "threads": torch.get_num_threads(),
+    table = run_proxy_suite(load_design(design), settings, difficulty=difficulty)
+    return {"bench": "proxy", "design": design, "threads": torch.get_num_threads(), "difficulty": difficulty,
+            "seconds": {k: round(v["seconds"], 1) for k, v in table.items()},
             "wall_s": round(time.perf_counter() - wall, 1), "cpu_s": round(time.process_time() - cpu, 1),
             "accuracy": {k: round(v["accuracy"], 3) for k, v in table.items()},
             "random_baseline": {k: round(v["random_baseline"], 3) for k, v in table.items()}}
 
 
-if __name__ == "__main__":
-    what, args = sys.argv[1], sys.argv[2:]
-    if what == "adapter":
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=["adapter", "proxy"])
+    parser.add_argument("designs", nargs="*", help="design directories for `proxy` (run back to back, one process)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch intra-op threads (1: small models gain nothing from more, and on shared CPUs "
+                             "extra threads spin against other jobs)")
+    parser.add_argument("--steps", type=int, default=None, help="proxy training steps (default: TrainSettings)")
+    parser.add_argument("--difficulty", default="easy", choices=["easy", "medium", "hard"])
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    if args.what == "adapter":
         print(json.dumps(bench_adapter()), flush=True)
-    else:
-        for design in args:
-            print(json.dumps(bench_proxy(design)), flush=True)
+    for design in args.designs if args.what == "proxy" else []:
+        print(json.dumps(bench_proxy(design, args.steps, args.difficulty)), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -98,3 +98,16 @@ def test_mqar_labels():
         assert set(tgt[:2 * task.n_pairs]) == {IGNORE}
         for t in range(2 * task.n_pairs, len(seq), 2):
             assert tgt[t] == table[seq[t]] == seq[t + 1]
+
+
+def test_suite_steps_per_task():
+    """Saturating tasks train for a fraction of the steps; an explicit `steps` override wins."""
+    from genesys.evaluate.proxy import TrainSettings, run_proxy_suite
+    from genesys.evaluate.proxy.suite import STEP_FRACTION
+    from genesys.gau import load_design
+    from genesys.paths import SEEDS_DIR
+    settings = TrainSettings(d_model=16, steps=8, batch_size=2, warmup=1, n_test=4)
+    table = run_proxy_suite(load_design(SEEDS_DIR / "gpt2"), settings, tasks=["memorization", "mqar"],
+                            overrides={"mqar": {"steps": 3, "n_pairs": 2, "n_queries": 2}})
+    assert table["memorization"]["steps"] == round(8 * STEP_FRACTION["memorization"]) < 8
+    assert table["mqar"]["steps"] == 3

@@ -234,14 +234,14 @@ TASKS = {
 # Difficulty presets: "easy" (the defaults) is sized for a one-minute CPU run per design; "medium" and
 # "hard" approach MAD's settings (longer sequences, more keys) for runs with more steps or a GPU.
 DIFFICULTY: Dict[str, Dict[str, dict]] = {
-    "easy": {},
+    "easy": {"memorization": {"n_keys": 256}},  # 64 facts saturated for every design, even without mixing
     "hard": {
         "in_context_recall": {"n_keys": 16, "n_values": 16, "seq_len": 128},
         "fuzzy_recall": {"n_pairs": 10, "max_span": 3, "seq_len": 128},
         "noisy_recall": {"n_keys": 16, "n_values": 16, "seq_len": 128},
         "selective_copying": {"n_copy": 16, "seq_len": 128},
         "compression": {"seq_len": 32},
-        "memorization": {"n_keys": 512},
+        "memorization": {"n_keys": 1024},
         "mqar": {"n_keys": 64, "n_values": 64, "n_pairs": 16, "n_queries": 16},
     },
     "medium": {
@@ -250,7 +250,7 @@ DIFFICULTY: Dict[str, Dict[str, dict]] = {
         "noisy_recall": {"seq_len": 64},
         "selective_copying": {"n_copy": 8, "seq_len": 64},
         "compression": {"seq_len": 24},
-        "memorization": {"n_keys": 256},
+        "memorization": {"n_keys": 512},
         "mqar": {"n_keys": 32, "n_values": 32, "n_pairs": 8},
     },
 }

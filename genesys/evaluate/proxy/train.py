@@ -23,7 +23,7 @@ class TrainSettings:
     lr: float = 3e-3
     weight_decay: float = 0.0
     warmup: int = 20
-    n_test: int = 256
+    n_test: int = 128
     seed: int = 0
 
 
