@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Dict, List, Tuple
+from typing import Dict, List, Set, Tuple
 
 from genesys.checker.report import Fix
 from genesys.gau.design_io import rewrite_original_imports
@@ -71,9 +71,9 @@ def original_import_fix(source: str, file: str) -> Tuple[str, List[Fix]]:
     return fixed, [Fix(file, line, "rewrote the original Genesys import line to `from genesys.gau import ...`")]
 
 
-def missing_imports(module: ast.Module) -> List[str]:
-    """Known names that the unit uses but never binds (so the import line was forgotten)."""
-    bound = set()
+def bound_names(module: ast.Module) -> Set[str]:
+    """Every name the module binds anywhere: imports, defs, classes, assignments, arguments."""
+    bound: Set[str] = set()
     for node in ast.walk(module):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             bound.update((a.asname or a.name).split(".")[0] for a in node.names)
@@ -83,6 +83,12 @@ def missing_imports(module: ast.Module) -> List[str]:
             bound.add(node.id)
         elif isinstance(node, ast.arg):
             bound.add(node.arg)
+    return bound
+
+
+def missing_imports(module: ast.Module) -> List[str]:
+    """Known names that the unit uses but never binds (so the import line was forgotten)."""
+    bound = bound_names(module)
     used = {n.id for n in ast.walk(module) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     return sorted(name for name in used - bound if name in KNOWN_IMPORTS)
 

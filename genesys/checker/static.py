@@ -56,20 +56,6 @@ def declared_children(module: ast.Module) -> List[str]:
     return list(dict.fromkeys(names))
 
 
-def _bound_names(module: ast.Module) -> Set[str]:
-    bound: Set[str] = set()
-    for node in ast.walk(module):
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            bound.add(node.name)
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            bound.add(node.id)
-        elif isinstance(node, ast.arg):
-            bound.add(node.arg)
-    return bound
-
-
 def _method(cls: ast.ClassDef, name: str) -> Optional[ast.FunctionDef]:
     return next((s for s in cls.body if isinstance(s, ast.FunctionDef) and s.name == name), None)
 
@@ -134,7 +120,7 @@ def check_unit_source(source: str, file: str, design_units: Iterable[str] = (),
             edits.append(fx.add_var_kwargs(_forward, file))
     init = _method(cls, "__init__")
     declared = declared_children(module) if declared is None else list(declared)
-    bound = _bound_names(module)
+    bound = fx.bound_names(module)
     instantiated = []
     for node in ast.walk(cls):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):

@@ -6,6 +6,7 @@ has no code yet is a *placeholder*: it composes as an identity unit so a partial
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import io
@@ -137,15 +138,10 @@ class GAUTree:
             raise TreeError(f"parent {parent!r} is not an implemented unit")
         if parent is None and node.name not in self.reachable():
             raise TreeError(f"unit {node.name!r} is neither declared in the tree nor given a parent")
-        before = self.copy()
-        if parent is not None and node.name not in self.units[parent].children:
-            self.units[parent].children.append(node.name)
-        self.units[node.name] = node
-        try:
-            self._refuse_cycles(self.root)
-        except TreeError:
-            self.units, self.root = before.units, before.root
-            raise
+        with self._undo_on_cycle():
+            if parent is not None and node.name not in self.units[parent].children:
+                self.units[parent].children.append(node.name)
+            self.units[node.name] = node
 
     def replace_unit(self, name: str, node: GAUNode) -> None:
         """Swap a unit's implementation (possibly under a new name); descendants no longer used are dropped."""
@@ -153,18 +149,13 @@ class GAUTree:
             raise TreeError(f"unit {name!r} is not implemented")
         if node.name != name and node.name in self.units:
             raise TreeError(f"unit {node.name!r} already exists")
-        before = self.copy()
-        if node.name != name:
-            self._rename_references(name, node.name)
-            if self.root == name:
-                self.root = node.name
-        del self.units[name]
-        self.units[node.name] = node
-        try:
-            self._refuse_cycles(self.root)
-        except TreeError:
-            self.units, self.root = before.units, before.root
-            raise
+        with self._undo_on_cycle():
+            if node.name != name:
+                self._rename_references(name, node.name)
+                if self.root == name:
+                    self.root = node.name
+            del self.units[name]
+            self.units[node.name] = node
         self.prune()
 
     def delete_unit(self, name: str) -> List[str]:
@@ -207,6 +198,17 @@ class GAUTree:
                 node.children = [new if c == old else c for c in node.children]
                 node.decls = [dataclasses.replace(d, unitname=new) if d.unitname == old else d for d in node.decls]
                 node.code = rename_identifier(node.code, old, new)
+
+    @contextlib.contextmanager
+    def _undo_on_cycle(self):
+        """Run an edit; if it created a cycle, restore the tree as it was and raise TreeError."""
+        before = self.copy()
+        yield
+        try:
+            self._refuse_cycles(self.root)
+        except TreeError:
+            self.units, self.root = before.units, before.root
+            raise
 
     def _refuse_cycles(self, start: str) -> None:
         path: List[str] = []
