@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 
 # Fraction of `TrainSettings.steps` each task trains for: tasks that saturate early (or whose score
 # is decided early) get fewer steps, so the suite's time goes where it separates designs.
-STEP_FRACTION: Dict[str, float] = {"compression": 0.25, "memorization": 0.5, "selective_copying": 0.5}
+STEP_FRACTION: Dict[str, float] = {"compression": 0.25, "memorization": 0.25, "selective_copying": 0.5}
 
 
 def run_proxy_suite(tree: GAUTree, settings: TrainSettings = TrainSettings(), tasks: Optional[Iterable[str]] = None,
