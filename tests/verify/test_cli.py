@@ -91,8 +91,8 @@ def test_kill_resume_wandb_csv(corpus_dir, tmp_path):
 @pytest.mark.slow
 def test_multirun_two_designs_two_scales_submitit_local(corpus_dir, tmp_path):
     designs = "seeds/gpt2,seeds/retnet"
-    overrides = data_overrides(corpus_dir) + [
-        "-m", f"design={designs}", "scale=cpu_xs,cpu_s", "train.max_steps=3", "train.val_windows=4",
+    overrides = ["-m"] + data_overrides(corpus_dir) + [
+        f"design={designs}", "scale=cpu_xs,cpu_s", "train.max_steps=3", "train.val_windows=4",
         "train.progress_bar=false", "logger=csv", "hardware=cpu", "eval=none", "hydra/launcher=submitit_local",
         "hydra.launcher.timeout_min=20"]
     done = subprocess.run(_cmd(*overrides), cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True,

