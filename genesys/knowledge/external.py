@@ -5,6 +5,7 @@ Every failure (no network, timeout, HTTP error, unparsable body, offline mode wi
 """
 from __future__ import annotations
 
+import abc
 import hashlib
 import json
 import logging
@@ -119,7 +120,7 @@ class ResponseCache:
         tmp.replace(path)
 
 
-class _Client:
+class _Client(abc.ABC):
     source = ""
 
     def __init__(self, base_url: str, transport: Transport | None = None, cache: ResponseCache | None = None,
@@ -183,11 +184,13 @@ class _Client:
         except (ET.ParseError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ExternalSearchError(f"{self.source}: unparsable response: {exc}") from exc
 
+    @abc.abstractmethod
     def params(self, query: str, k: int) -> dict[str, Any]:
-        raise NotImplementedError
+        """The service's query parameters for `query`, asking for `k` results."""
 
+    @abc.abstractmethod
     def parse(self, body: str) -> list[Paper]:
-        raise NotImplementedError
+        """Papers from one raw response body."""
 
 
 def _clean(text: str | None) -> str:
