@@ -15,7 +15,7 @@ import time
 
 
 from genesys.checker import check
-from genesys.paths import REPO_ROOT, SEEDS_DIR
+from genesys.paths import REPO_ROOT, SEEDS_DIR, seed_names
 
 
 def bench(seed: str) -> dict:
@@ -51,7 +51,7 @@ def main() -> None:
     parser.add_argument("--write", action="store_true")
     parser.add_argument("--seeds", nargs="*")
     args = parser.parse_args()
-    seeds = args.seeds or sorted(p.name for p in SEEDS_DIR.iterdir() if (p / "metadata.yaml").exists())
+    seeds = args.seeds or seed_names()
     rows = [bench(s) for s in seeds]
     text = table(rows)
     notes = [f"- {r['seed']}: {w}" for r in rows for w in r["warnings"] + r["errors"]]

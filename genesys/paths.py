@@ -13,6 +13,11 @@ CONF_DIR = REPO_ROOT / "conf"
 SEEDS_DIR = REPO_ROOT / "seeds"
 
 
+def seed_names() -> list:
+    """The seed design folders shipped in seeds/ (those with a metadata.yaml), sorted."""
+    return sorted(p.parent.name for p in SEEDS_DIR.glob("*/metadata.yaml"))
+
+
 def outputs_dir() -> Path:
     """Root for run directories, the local SQLite store and logs."""
     return Path(os.environ.get("GENESYS_OUTPUTS", REPO_ROOT / "outputs"))

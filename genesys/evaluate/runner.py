@@ -68,8 +68,7 @@ def evaluate_trained(eval_cfg: DictConfig, lm, tokenizer, data, run_dir, tree, c
     for name in ("local", "paper", "proxy"):
         if name in result:
             text = format_table(f"evaluation [{name}] {tree.name}", result[name])
-            log.info("\n%s", text)
-            print(text, flush=True)
+            print(text, flush=True)  # once, on stdout (the record keeps the tables)
     return result
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from genesys.checker import ConfigError, check, load_config
 from genesys.gau import load_design, save_design
-from genesys.paths import REPO_ROOT, SEEDS_DIR
+from genesys.paths import REPO_ROOT, SEEDS_DIR, seed_names
 
 DESIGNS = Path(__file__).parent / "designs"
 
@@ -61,7 +61,7 @@ def test_gpt2_seed_is_valid_through_the_cli():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", sorted(p.name for p in SEEDS_DIR.iterdir() if (p / "metadata.yaml").exists()))
+@pytest.mark.parametrize("seed", seed_names())
 def test_every_seed_is_valid(seed):
     report = check(SEEDS_DIR / seed)
     assert report.valid, report.to_text()

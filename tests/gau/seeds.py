@@ -1,4 +1,4 @@
 """The seed design folders present in seeds/ (each with a metadata.yaml)."""
-from genesys.paths import SEEDS_DIR
+from genesys.paths import seed_names
 
-SEED_NAMES = sorted(p.parent.name for p in SEEDS_DIR.glob("*/metadata.yaml"))
+SEED_NAMES = seed_names()

@@ -12,7 +12,7 @@ from torch.utils.data import DataLoader
 from verify_helpers import TINY_SCALE, compose_cfg, data_overrides
 
 from genesys.gau import GenesysLM, load_design
-from genesys.paths import SEEDS_DIR
+from genesys.paths import SEEDS_DIR, seed_names
 from genesys.verify.data import prepare_data
 from genesys.verify.loader import EvalWindows, TrainWindows
 from genesys.verify.module import LMModule, lr_factor
@@ -20,7 +20,7 @@ from genesys.verify.monitor import RunMonitor
 from genesys.verify.record import VerificationRecord
 from genesys.verify.run import verify
 
-SEEDS = sorted(p.name for p in SEEDS_DIR.iterdir() if (p / "metadata.yaml").exists())
+SEEDS = seed_names()
 
 
 def tiny_cfg(corpus_dir, *extra):
