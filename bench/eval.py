@@ -2,7 +2,7 @@
 
     python bench/eval.py adapter                      # requests/s on loglikelihood / rolling requests
     python bench/eval.py proxy seeds/gpt2 seeds/mamba2 ...   # suite wall + CPU time and per-task accuracy
-    python bench/eval.py proxy --threads 1 --steps 200 --difficulty easy seeds/gpt2   # settings (see --help)
+    python bench/eval.py proxy --workers 2 --step-scale 1 --difficulty easy seeds/gpt2   # settings (see --help)
 Prints one JSON object per measurement (numbers go to BENCHMARKS.md, never asserted as timings).
 """
 from __future__ import annotations
@@ -56,14 +56,16 @@ def bench_adapter(n_requests: int = 400, context: int = 256) -> dict:
     return out
 
 
-def bench_proxy(design: str, steps: int = None, difficulty: str = "easy") -> dict:
-    """One design through the whole suite at the defaults of TrainSettings (conf/eval/proxy.yaml's values)."""
+def bench_proxy(design: str, step_scale: float = 1.0, difficulty: str = "easy", workers="auto") -> dict:
+    """One design through the whole suite at the defaults (TrainSettings, DEFAULT_STEPS: conf/eval/proxy.yaml).
+    cpu_s counts this process only; with workers > 1 the training runs in the worker processes."""
     from genesys.evaluate.proxy import TrainSettings, run_proxy_suite
     from genesys.gau import load_design
-    settings = TrainSettings() if steps is None else TrainSettings(steps=steps)
     wall, cpu = time.perf_counter(), time.process_time()
-    table = run_proxy_suite(load_design(design), settings, difficulty=difficulty)
-    return {"bench": "proxy", "design": design, "threads": torch.get_num_threads(), "difficulty": difficulty,
+    table = run_proxy_suite(load_design(design), TrainSettings(), difficulty=difficulty, workers=workers,
+                            step_scale=step_scale)
+    return {"bench": "proxy", "design": design, "threads": torch.get_num_threads(), "workers": workers,
+            "difficulty": difficulty, "task_seconds_sum": round(sum(v["seconds"] for v in table.values()), 1),
             "seconds": {k: round(v["seconds"], 1) for k, v in table.items()},
             "wall_s": round(time.perf_counter() - wall, 1), "cpu_s": round(time.process_time() - cpu, 1),
             "accuracy": {k: round(v["accuracy"], 3) for k, v in table.items()},
@@ -77,14 +79,15 @@ def main(argv=None) -> None:
     parser.add_argument("--threads", type=int, default=1,
                         help="torch intra-op threads (1: small models gain nothing from more, and on shared CPUs "
                              "extra threads spin against other jobs)")
-    parser.add_argument("--steps", type=int, default=None, help="proxy training steps (default: TrainSettings)")
+    parser.add_argument("--step-scale", type=float, default=1.0, help="multiplies every proxy task's steps")
+    parser.add_argument("--workers", default="auto", help="proxy worker processes (auto: one per CPU core)")
     parser.add_argument("--difficulty", default="easy", choices=["easy", "medium", "hard"])
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     if args.what == "adapter":
         print(json.dumps(bench_adapter()), flush=True)
     for design in args.designs if args.what == "proxy" else []:
-        print(json.dumps(bench_proxy(design, args.steps, args.difficulty)), flush=True)
+        print(json.dumps(bench_proxy(design, args.step_scale, args.difficulty, args.workers)), flush=True)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,10 @@ def _proxy(eval_cfg: DictConfig, tree) -> dict:
     p = eval_cfg.proxy
     settings = TrainSettings(**OmegaConf.to_container(p.train, resolve=True))
     overrides = OmegaConf.to_container(p.overrides, resolve=True) if p.get("overrides") else {}
-    return run_proxy_suite(tree, settings, tasks=list(p.tasks), difficulty=p.difficulty, overrides=overrides)
+    return run_proxy_suite(tree, settings, tasks=list(p.tasks), difficulty=p.difficulty, overrides=overrides,
+                           workers=p.get("workers", 1),
+                           steps=OmegaConf.to_container(p.steps) if p.get("steps") else None,
+                           step_scale=p.get("step_scale", 1.0))
 
 
 def format_table(title: str, table: dict) -> str:

@@ -1,4 +1,6 @@
-"""The proxy suite separates designs: attention (gpt2) recalls, a block without token mixing cannot."""
+"""The proxy suite separates designs: attention (gpt2) recalls, a block without token mixing cannot, and
+retnet and mamba2 recall worse than attention at the same budget, as Zoology (Arora et al., 2023) and MAD
+(Poli et al., 2024) report for retention and state-space models."""
 from pathlib import Path
 
 import pytest
@@ -20,12 +22,27 @@ def one_thread():
     torch.set_num_threads(before)
 
 
-# four small trainings: about 40 s of CPU time (one minute on a shared 2-core machine)
+RECALL = ["in_context_recall", "mqar"]
+
+
+# four small trainings in two worker processes: about 35 s of CPU time, 20 s wall on 2 cores
 def test_gpt2_beats_mlp_only_on_recall(one_thread):
-    tasks = ["in_context_recall", "mqar"]
-    gpt2 = run_proxy_suite(load_design(SEEDS_DIR / "gpt2"), TrainSettings(), tasks=tasks)
-    mlp = run_proxy_suite(load_design(DESIGNS / "mlp_only"), TrainSettings(), tasks=tasks)
+    tasks = RECALL
+    gpt2 = run_proxy_suite(load_design(SEEDS_DIR / "gpt2"), TrainSettings(), tasks=tasks, workers=2)
+    mlp = run_proxy_suite(load_design(DESIGNS / "mlp_only"), TrainSettings(), tasks=tasks, workers=2)
     for task in tasks:
         chance = mlp[task]["random_baseline"]
         assert abs(mlp[task]["accuracy"] - chance) < 0.06, (task, mlp[task])  # no mixing: chance
         assert gpt2[task]["accuracy"] > mlp[task]["accuracy"] + 0.1, (task, gpt2[task], mlp[task])
+
+
+@pytest.mark.slow
+def test_attention_is_best_at_recall(one_thread):
+    """At the suite's defaults gpt2 solves both recall tasks; retnet and mamba2 stay far below
+    (measured 0.48 / 0.30 and 0.58 / 0.40: BENCHMARKS.md, Evaluation). About 50 s wall in 2 workers."""
+    scores = {name: run_proxy_suite(load_design(SEEDS_DIR / name), TrainSettings(), tasks=RECALL, workers=2)
+              for name in ("gpt2", "retnet", "mamba2")}
+    for task in RECALL:
+        assert scores["gpt2"][task]["accuracy"] >= 0.95, (task, scores["gpt2"][task])
+        for other in ("retnet", "mamba2"):
+            assert scores["gpt2"][task]["accuracy"] > scores[other][task]["accuracy"] + 0.2, (task, other, scores)

@@ -101,13 +101,24 @@ def test_mqar_labels():
 
 
 def test_suite_steps_per_task():
-    """Saturating tasks train for a fraction of the steps; an explicit `steps` override wins."""
+    """Each task trains for its own number of steps (scaled by step_scale); an explicit `steps` override wins."""
+    from genesys.evaluate.proxy.suite import DEFAULT_STEPS, plan_jobs
+    jobs = {name: steps for name, _, steps in plan_jobs(["memorization", "mqar", "compression"],
+                                                        overrides={"mqar": {"steps": 3, "n_pairs": 2}},
+                                                        step_scale=0.5)}
+    assert jobs == {"memorization": round(0.5 * DEFAULT_STEPS["memorization"]), "mqar": 3,
+                    "compression": round(0.5 * DEFAULT_STEPS["compression"])}
+    assert plan_jobs(["mqar"], steps={"mqar": 7})[0] == ("mqar", {}, 7)
+    assert plan_jobs(["mqar"], steps={}, default_steps=9)[0] == ("mqar", {}, 9)
+    assert DEFAULT_STEPS["memorization"] < DEFAULT_STEPS["mqar"]
+
+
+def test_suite_runs_the_planned_steps():
     from genesys.evaluate.proxy import TrainSettings, run_proxy_suite
-    from genesys.evaluate.proxy.suite import STEP_FRACTION
     from genesys.gau import load_design
     from genesys.paths import SEEDS_DIR
     settings = TrainSettings(d_model=16, steps=8, batch_size=2, warmup=1, n_test=4)
     table = run_proxy_suite(load_design(SEEDS_DIR / "gpt2"), settings, tasks=["memorization", "mqar"],
-                            overrides={"mqar": {"steps": 3, "n_pairs": 2, "n_queries": 2}})
-    assert table["memorization"]["steps"] == round(8 * STEP_FRACTION["memorization"]) < 8
+                            steps={"memorization": 2}, overrides={"mqar": {"steps": 3, "n_pairs": 2, "n_queries": 2}})
+    assert table["memorization"]["steps"] == 2
     assert table["mqar"]["steps"] == 3
