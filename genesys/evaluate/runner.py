@@ -26,7 +26,8 @@ def _proxy(eval_cfg: DictConfig, tree) -> dict:
     return run_proxy_suite(tree, settings, tasks=list(p.tasks), difficulty=p.difficulty, overrides=overrides,
                            workers=p.get("workers", 1),
                            steps=OmegaConf.to_container(p.steps) if p.get("steps") else None,
-                           step_scale=p.get("step_scale", 1.0))
+                           step_scale=p.get("step_scale", 1.0),
+                           batch_sizes=OmegaConf.to_container(p.batch_sizes) if p.get("batch_sizes") else None)
 
 
 def format_table(title: str, table: dict) -> str:

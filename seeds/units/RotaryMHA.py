@@ -5,22 +5,13 @@ from torch import nn
 from genesys.gau import GAUBase, gau_test
 
 
-def default_heads(embed_dim: int, head_dim: int) -> int:
-    """GPT-2's rule, heads of `head_dim` channels (12 at d 768, 16 at d 1024, 2 at d 128); when that does
-    not divide embed_dim, the largest head count below it that does. Why not a fixed count: 8 heads of
-    16 channels at d 128 leave RoPE too few frequencies to find the previous token, and the induction
-    circuit behind in-context recall formed several times slower."""
-    return max(h for h in range(1, max(1, embed_dim // head_dim) + 1) if embed_dim % h == 0)
-
-
 class RotaryMHA(GAUBase):
     """Causal multi-head self-attention with rotary position embeddings (RoPE) on queries and keys."""
 
     def __init__(self, embed_dim: int, block_loc: tuple, kwarg_all: dict, device=None, dtype=None,
-                 n_heads=None, mha_head_dim: int = 64, rope_theta: float = 10000.0, **kwargs):
+                 n_heads: int = 8, rope_theta: float = 10000.0, **kwargs):
         self.factory_kwargs = {"device": device, "dtype": dtype}
         super().__init__(embed_dim, block_loc, kwarg_all)
-        n_heads = n_heads or default_heads(embed_dim, mha_head_dim)
         if embed_dim % n_heads:
             raise ValueError(f"embed_dim {embed_dim} is not divisible by n_heads {n_heads}")
         self.n_heads = n_heads
@@ -63,9 +54,8 @@ SPEC = {
     "unitname": "RotaryMHA",
     "inputs": ["X"],
     "outputs": ["Y"],
-    "document": "Causal multi-head softmax attention with RoPE (theta 1e4) and fused QKV projection; heads of 64 "
-                "channels unless n_heads is set.",
+    "document": "Causal multi-head softmax attention with RoPE (theta 1e4) and fused QKV projection.",
 }
-ARGS = {"n_heads": None, "mha_head_dim": 64, "rope_theta": 10000.0}
+ARGS = {"n_heads": 8, "rope_theta": 10000.0}
 CHILDREN = []
 DESC = "Multi-head attention (Vaswani et al., 2017) with rotary embeddings (Su et al., 2021)."

@@ -103,13 +103,15 @@ def test_mqar_labels():
 def test_suite_steps_per_task():
     """Each task trains for its own number of steps (scaled by step_scale); an explicit `steps` override wins."""
     from genesys.evaluate.proxy.suite import DEFAULT_STEPS, plan_jobs
-    jobs = {name: steps for name, _, steps in plan_jobs(["memorization", "mqar", "compression"],
-                                                        overrides={"mqar": {"steps": 3, "n_pairs": 2}},
-                                                        step_scale=0.5)}
+    jobs = {name: steps for name, _, steps, _ in plan_jobs(["memorization", "mqar", "compression"],
+                                                           overrides={"mqar": {"steps": 3, "n_pairs": 2}},
+                                                           step_scale=0.5)}
     assert jobs == {"memorization": round(0.5 * DEFAULT_STEPS["memorization"]), "mqar": 3,
                     "compression": round(0.5 * DEFAULT_STEPS["compression"])}
-    assert plan_jobs(["mqar"], steps={"mqar": 7})[0] == ("mqar", {}, 7)
-    assert plan_jobs(["mqar"], steps={}, default_steps=9)[0] == ("mqar", {}, 9)
+    assert plan_jobs(["mqar"], steps={"mqar": 7}, batch_sizes={})[0] == ("mqar", {}, 7, 16)
+    assert plan_jobs(["mqar"], steps={}, default_steps=9, batch_sizes={"mqar": 8})[0] == ("mqar", {}, 9, 8)
+    assert plan_jobs(["mqar"], overrides={"mqar": {"batch_size": 4, "n_pairs": 2}})[0][1:] == (
+        {"n_pairs": 2}, DEFAULT_STEPS["mqar"], 4)
     assert DEFAULT_STEPS["memorization"] < DEFAULT_STEPS["mqar"]
 
 
@@ -119,6 +121,7 @@ def test_suite_runs_the_planned_steps():
     from genesys.paths import SEEDS_DIR
     settings = TrainSettings(d_model=16, steps=8, batch_size=2, warmup=1, n_test=4)
     table = run_proxy_suite(load_design(SEEDS_DIR / "gpt2"), settings, tasks=["memorization", "mqar"],
-                            steps={"memorization": 2}, overrides={"mqar": {"steps": 3, "n_pairs": 2, "n_queries": 2}})
-    assert table["memorization"]["steps"] == 2
-    assert table["mqar"]["steps"] == 3
+                            steps={"memorization": 2}, batch_sizes={"memorization": 3},
+                            overrides={"mqar": {"steps": 3, "n_pairs": 2, "n_queries": 2}})
+    assert (table["memorization"]["steps"], table["memorization"]["batch_size"]) == (2, 3)
+    assert (table["mqar"]["steps"], table["mqar"]["batch_size"]) == (3, 2)

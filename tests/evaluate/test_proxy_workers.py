@@ -16,8 +16,8 @@ TASKS = ["mqar", "memorization", "selective_copying"]
 def test_workers_give_the_same_scores_as_one_process():
     tree = load_design(SEEDS_DIR / "gpt2")
     steps = {"mqar": 6, "memorization": 3, "selective_copying": 4}
-    serial = run_proxy_suite(tree, TINY, tasks=TASKS, steps=steps, workers=1)
-    parallel = run_proxy_suite(tree, TINY, tasks=TASKS, steps=steps, workers=2)
+    serial = run_proxy_suite(tree, TINY, tasks=TASKS, steps=steps, batch_sizes={}, workers=1)
+    parallel = run_proxy_suite(tree, TINY, tasks=TASKS, steps=steps, batch_sizes={}, workers=2)
     assert list(parallel) == TASKS
     for task in TASKS:
         assert parallel[task]["accuracy"] == serial[task]["accuracy"], task

@@ -99,7 +99,7 @@ def accuracy(logits: torch.Tensor, targets: torch.Tensor) -> float:
 
 def train_on_task(tree: GAUTree, task, s: TrainSettings, device: Optional[str] = None) -> dict:
     """Fresh model, AdamW with warm-up and cosine decay on freshly generated batches; accuracy on a held-out
-    test set (its own seed). Returns {"accuracy", "random_baseline", "final_loss", "seconds", "steps"}."""
+    test set (its own seed). Returns {"accuracy", "random_baseline", "final_loss", "seconds", "steps", "batch_size"}."""
     start = time.perf_counter()
     torch.manual_seed(s.seed)
     lm = GenesysLM.from_design(tree, d_model=s.d_model, n_block=s.n_block, vocab_size=task.vocab_size, device=device)
@@ -124,4 +124,5 @@ def train_on_task(tree: GAUTree, task, s: TrainSettings, device: Optional[str] =
     with torch.no_grad():
         logits = model(inputs.to(lm.embedding.weight.device)).cpu()
     return {"accuracy": accuracy(logits, targets), "random_baseline": task.random_baseline,
-            "final_loss": loss.item(), "seconds": time.perf_counter() - start, "steps": s.steps}
+            "final_loss": loss.item(), "seconds": time.perf_counter() - start, "steps": s.steps,
+            "batch_size": s.batch_size}
