@@ -18,13 +18,21 @@ from omegaconf import DictConfig, OmegaConf
 log = logging.getLogger(__name__)
 
 
+def proxy_device(name: Optional[str]) -> str:
+    """"auto": the GPU when there is one (one process), else the CPU (one worker process per core)."""
+    if name in (None, "auto"):
+        import torch
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return str(name)
+
+
 def _proxy(eval_cfg: DictConfig, tree) -> dict:
     from genesys.evaluate.proxy import TrainSettings, run_proxy_suite
     p = eval_cfg.proxy
     settings = TrainSettings(**OmegaConf.to_container(p.train, resolve=True))
     overrides = OmegaConf.to_container(p.overrides, resolve=True) if p.get("overrides") else {}
     return run_proxy_suite(tree, settings, tasks=list(p.tasks), difficulty=p.difficulty, overrides=overrides,
-                           workers=p.get("workers", 1),
+                           device=proxy_device(p.get("device", "cpu")), workers=p.get("workers", 1),
                            steps=OmegaConf.to_container(p.steps) if p.get("steps") else None,
                            step_scale=p.get("step_scale", 1.0),
                            batch_sizes=OmegaConf.to_container(p.batch_sizes) if p.get("batch_sizes") else None)

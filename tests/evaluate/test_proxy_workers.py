@@ -35,3 +35,11 @@ def test_resolve_workers():
     assert resolve_workers(3, 7, "cuda") == 1        # one accelerator: one process
     assert 1 <= resolve_workers("auto", 7, "cpu") <= 7
     assert resolve_workers(0, 7, None) == 1
+
+
+def test_proxy_device_setting():
+    import torch
+
+    from genesys.evaluate.runner import proxy_device
+    assert proxy_device("cpu") == "cpu" and proxy_device("cuda") == "cuda"
+    assert proxy_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
