@@ -4,8 +4,8 @@ a plain PyTorch loop doing the same work (same model init, data, AdamW, schedule
     python bench/train.py                     # CPU: gpt2 at cpu_xs shape on the stdlib corpus
     python bench/train.py --scale cpu_s --steps 40 --repeats 3
 
-Each loop runs `steps` optimizer steps after `warmup` untimed ones; the two loops alternate `repeats` times and
-the best time of each is reported (robust to noisy neighbours on shared machines).
+Each loop runs `steps` optimizer steps after `warmup` untimed ones; the two loops alternate `repeats` times in
+ABBA order and the best time of each is reported (robust to noisy neighbours on shared machines).
 """
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ def main():
     ap.add_argument("--scale", default="cpu_xs")
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--warmup", type=int, default=5)
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=4)
     ap.add_argument("--micro-batch", type=int, default=None, help="default: the scale's global batch")
     args = ap.parse_args()
 
@@ -110,11 +110,14 @@ def main():
                         pin_memory=cuda)
     tokens = args.steps * micro * scale.context
     times = {"lightning": [], "plain": []}
-    for _ in range(args.repeats):
-        times["plain"].append(plain_loop(build(tree, shape, data.vocab_size), loader, args.steps, args.warmup,
-                                         scale.lr, device, autocast))
-        times["lightning"].append(lightning_loop(build(tree, shape, data.vocab_size), loader, args.steps,
-                                                 args.warmup, scale.lr, "gpu" if cuda else "cpu", precision))
+    loops = {"plain": lambda: plain_loop(build(tree, shape, data.vocab_size), loader, args.steps, args.warmup,
+                                         scale.lr, device, autocast),
+             "lightning": lambda: lightning_loop(build(tree, shape, data.vocab_size), loader, args.steps,
+                                                 args.warmup, scale.lr, "gpu" if cuda else "cpu", precision)}
+    for repeat in range(args.repeats):
+        # ABBA order: neither loop always runs first (warm caches, neighbours' load drifting over the run)
+        for name in (["plain", "lightning"] if repeat % 2 == 0 else ["lightning", "plain"]):
+            times[name].append(loops[name]())
     best = {k: min(v) for k, v in times.items()}
     result = {"design": tree.name, "scale": scale.name, "device": torch.cuda.get_device_name() if cuda else "cpu",
               "threads": torch.get_num_threads(), "params": build(tree, shape, data.vocab_size).num_params(),
