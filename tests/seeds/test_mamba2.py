@@ -2,29 +2,15 @@
 references written here, chunk-size invariance, strong-decay stability at L = 2048, causality, parameter budget."""
 import copy
 import math
-from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from genesys.gau import GenesysLM, compose, load_design, load_module, run_gau_tests
+from genesys.gau import GenesysLM, run_gau_tests
+from seed_helpers import rel_err
 
-DESIGN = Path(__file__).resolve().parents[2] / "seeds" / "mamba2"
-
-
-@pytest.fixture(scope="module")
-def tree():
-    return load_design(DESIGN)
-
-
-@pytest.fixture(scope="module")
-def mod(tree):
-    return load_module(compose(tree), tree.name)
-
-
-def rel_err(y, ref):
-    return ((y.double() - ref).abs().max() / ref.abs().max()).item()
+SEED = "mamba2"
 
 
 # ---- references: straightforward loops following SEEDS.md ------------------------------------------------

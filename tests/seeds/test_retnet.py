@@ -1,32 +1,16 @@
 """The retnet seed: retention (chunkwise and parallel forms) against a step-by-step recurrent reference written
 here from SEEDS.md, chunk-size invariance, strong-decay stress at L = 2048, causality and the parameter budget."""
 import math
-from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from genesys.gau import GenesysLM, compose, load_design, load_module, run_gau_tests
+from genesys.gau import GenesysLM, run_gau_tests
+from seed_helpers import rel_err
 
-DESIGN = Path(__file__).resolve().parents[2] / "seeds" / "retnet"
+SEED = "retnet"
 F64 = torch.float64
-
-
-@pytest.fixture(scope="module")
-def tree():
-    return load_design(DESIGN)
-
-
-@pytest.fixture(scope="module")
-def mod(tree):
-    return load_module(compose(tree), tree.name)
-
-
-def rel_err(a, b):
-    """max |a - b| / max |b|, computed in float64."""
-    a, b = a.double(), b.double()
-    return float((a - b).abs().max() / b.abs().max())
 
 
 # ---- the recurrent reference (independent of the unit code) ------------------------------------------------

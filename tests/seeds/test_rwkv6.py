@@ -7,24 +7,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from genesys.gau import GenesysLM, compose, load_design, load_module, run_gau_tests
+from genesys.gau import GenesysLM, run_gau_tests
+from seed_helpers import rel_err
 
-SEED = "seeds/rwkv6"
+SEED = "rwkv6"
 F64 = torch.float64
-
-
-@pytest.fixture(scope="module")
-def tree():
-    return load_design(SEED)
-
-
-@pytest.fixture(scope="module")
-def mod(tree):
-    return load_module(compose(tree), tree.name)
-
-
-def rel_err(a, b):
-    return ((a.double() - b.double()).abs().max() / b.double().abs().max()).item()
 
 
 # ---- references ------------------------------------------------------------------------------------------

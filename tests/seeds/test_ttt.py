@@ -7,9 +7,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from genesys.gau import GenesysLM, compose, load_design, load_module
+from genesys.gau import GenesysLM
 
-SEED = "seeds/ttt"
+SEED = "ttt"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -19,11 +19,6 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
-
-
-@pytest.fixture(scope="module")
-def mod():
-    return load_module(compose(load_design(SEED)), "ttt")
 
 
 def make_ttt(mod, D=32, mini_batch=4, dtype=torch.float64, seed=0, **kw):
@@ -263,8 +258,7 @@ def test_block_is_causal_and_batch_independent(mod):
 
 @pytest.mark.parametrize("d_model,n_block,paper", [(128, 6, 5.28e6), (256, 6, 12.9e6), (512, 6, 35.3e6),
                                                     (768, 12, 109.6e6), (1024, 24, 334.9e6)])
-def test_parameter_budget(d_model, n_block, paper):
-    tree = load_design(SEED)
+def test_parameter_budget(tree, d_model, n_block, paper):
     n = GenesysLM.from_design(tree, d_model=d_model, n_block=n_block, vocab_size=32000, device="meta").num_params()
     reference = 32000 * d_model + n_block * 12 * d_model ** 2
     assert abs(reference / paper - 1) < 0.01
