@@ -15,6 +15,7 @@ from genesys.checker.report import CheckResult, Finding, Report
 from genesys.checker.sandbox import Limits, run_child
 from genesys.checker.static import check_unit_source
 from genesys.gau import DesignLoadError, GAUTree, TreeError, compose, load_design, parse_unit_source
+from genesys.gau.design_io import ORIGINAL, design_semantics, read_metadata, unit_files
 from genesys.paths import SEEDS_DIR
 
 PHASES = ("init", "forward", "causality", "gradient", "determinism", "efficiency", "training", "unit_tests")
@@ -66,18 +67,20 @@ def _static_level(target, report: Report, result: CheckResult) -> Optional[GAUTr
     if path.is_file() and path.suffix == ".py":
         files = {path: path.read_text()}
     elif path.is_dir():
-        units_dir = next((path / s for s in ("units", "src") if (path / s).is_dir()), None)
-        if units_dir is None:
-            result.errors.append(Finding("format", "structure", f"{path}: no units/ (or src/) folder",
+        try:
+            files = {p: p.read_text() for p in unit_files(path)}
+            meta = read_metadata(path)
+        except DesignLoadError as exc:
+            result.errors.append(Finding("format", "structure", str(exc),
                                          "A design folder holds metadata.yaml and units/<Unit>.py files."))
             return None
-        files = {p: p.read_text() for p in sorted(units_dir.glob("*.py")) if not p.name.startswith("_")}
     else:
         raise FileNotFoundError(f"{path}: not a unit .py file or a design folder")
     names = _unit_names(files)
+    original = design_semantics(path, list(files.values()), meta if path.is_dir() else None) == ORIGINAL
     fixed: Dict[Path, str] = {}
     for file, text in files.items():
-        res = check_unit_source(text, str(file), design_units=names)
+        res = check_unit_source(text, str(file), design_units=names, original=original)
         result.errors.extend(res.errors)
         result.warnings.extend(res.warnings)
         report.fixes.extend(res.fixes)
@@ -87,7 +90,7 @@ def _static_level(target, report: Report, result: CheckResult) -> Optional[GAUTr
     if result.errors:
         return None
     try:
-        return _build_tree(path, fixed)
+        return _build_tree(path, fixed, ORIGINAL if original else "genesys")
     except DesignLoadError as exc:
         result.errors.append(Finding("format", "structure", str(exc), "Fix the design folder layout or metadata."))
         return None
@@ -103,11 +106,11 @@ def _unit_names(files: Dict[Path, str]) -> List[str]:
     return names
 
 
-def _build_tree(path: Path, fixed: Dict[Path, str]) -> GAUTree:
+def _build_tree(path: Path, fixed: Dict[Path, str], semantics: str) -> GAUTree:
     """The GAUTree from fixed sources, read the way genesys.gau.load_design reads the originals."""
     if path.is_file():
         node = parse_unit_source(fixed[path], str(path))
-        return GAUTree(name=path.stem, root=node.name, units={node.name: node})
+        return GAUTree(name=path.stem, root=node.name, units={node.name: node}, semantics=semantics)
     tree = load_design(path)  # metadata, root and layout checks; then swap in the fixed code
     for file, text in fixed.items():
         node = parse_unit_source(text, str(file))
@@ -121,8 +124,10 @@ def _static_tree(tree: GAUTree, report: Report, result: CheckResult) -> Optional
     names = list(tree.units) + list(tree.declares)
     for name, node in tree.units.items():
         res = check_unit_source(node.code, f"<unit {name}>", design_units=names,
-                                declared=[d.unitname for d in node.decls] or list(node.children))
+                                declared=[d.unitname for d in node.decls] or list(node.children),
+                                original=tree.semantics == ORIGINAL)
         result.errors.extend(res.errors)
+        result.warnings.extend(res.warnings)
         report.fixes.extend(res.fixes)
         if res.fixes:
             node.code = res.source

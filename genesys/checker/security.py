@@ -20,6 +20,10 @@ DENIED_MODULES = ("torch.hub", "torch.utils.cpp_extension", "torch.utils.model_z
                   "torch.package", "torch.multiprocessing", "torch.distributed", "torch.utils.data", "torch.onnx",
                   "torch.library", "torch.utils.tensorboard", "torch.utils.benchmark", "torch.utils.bundled_inputs",
                   "torch.testing", "torch.export", "torch.compiler")
+# Single members of otherwise refused modules, allowed by name because designs written for the original release
+# use them (its ttt and rwkv6 seeds): a pytree helper, a logger factory and the activation table.
+ALLOWED_MEMBERS = {"torch.utils._pytree": {"tree_map"}, "transformers.utils": {"logging"},
+                   "transformers.activations": {"ACT2FN"}}
 # What a unit may import from genesys.gau: the interface, not the loaders (load_module executes strings).
 GENESYS_NAMES = {"GAUBase", "GABBase", "gau_test", "UnitDecl", "UnitSpec"}
 
@@ -43,11 +47,41 @@ DENIED_ATTRIBUTES = {
     "inspect", "gc", "signal", "threading", "platform", "tempfile", "glob", "urllib", "http", "requests",
     "marshal", "runpy", "code", "codeop", "pty", "resource", "mmap", "weakref", "types", "traceback",
     "f_globals", "f_locals", "f_back", "f_builtins", "gi_frame", "cr_frame", "tb_frame",
-    "get_type_hints", "ForwardRef", "_evaluate", "fx",
+    "get_type_hints", "ForwardRef", "_evaluate", "fx", "logging", "FileHandler", "addHandler", "add_handler",
 }
 # Dunder attributes that are harmless and common in model code; every other dunder attribute is refused.
 ALLOWED_DUNDERS = {"__init__", "__name__", "__qualname__", "__doc__"}
 _DUNDER = re.compile(r"^__\w+__$")
+
+
+def import_allowed(module: str, names=None) -> bool:
+    """Whether `import module` (names None) or `from module import names` passes the allow-list."""
+    if names is not None and module in ALLOWED_MEMBERS and set(names) <= ALLOWED_MEMBERS[module]:
+        return True
+    return _allowed_module(module) and not (names and any(
+        n == "*" or n in DENIED_NAMES or n in DENIED_ATTRIBUTES for n in names))
+
+
+def _function_locals(fn) -> set:
+    """Names bound inside one function (its parameters and assignments, not nested scopes): a denied builtin's
+    name bound there is a local variable (a parameter named `input`), never the builtin."""
+    a = fn.args
+    names = {x.arg for x in (*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg) if x is not None}
+    declared_outside = set()
+    stack = list(fn.body) if isinstance(fn.body, list) else [fn.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+            continue
+        if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            continue  # their own scopes: what they bind is not a local of fn
+        if isinstance(node, (ast.Global, ast.Nonlocal)):
+            declared_outside.update(node.names)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        stack.extend(ast.iter_child_nodes(node))
+    return names - declared_outside
 
 
 def _allowed_module(name: str) -> bool:
@@ -63,6 +97,7 @@ class _Visitor(ast.NodeVisitor):
         self.file = file
         self.imported = imported  # names bound by import statements (modules and their members)
         self.findings: List[Finding] = []
+        self.scopes: List[set] = []  # locals of the enclosing functions
 
     def _refuse(self, node: ast.AST, message: str, hint: str) -> None:
         self.findings.append(Finding("security", "security", message, hint, self.file, getattr(node, "lineno", None)))
@@ -76,8 +111,17 @@ class _Visitor(ast.NodeVisitor):
                              "imported.")
         self.generic_visit(node)
 
+    def _visit_function(self, node) -> None:
+        self.scopes.append(_function_locals(node))
+        self.generic_visit(node)
+        self.scopes.pop()
+
+    visit_FunctionDef = visit_AsyncFunctionDef = visit_Lambda = _visit_function
+
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         module = "." * node.level + (node.module or "")
+        if not node.level and {a.name for a in node.names} <= ALLOWED_MEMBERS.get(module, set()):
+            return
         if node.level or not _allowed_module(module):
             self._refuse(node, f"import from {module!r} is not allowed",
                          "Import only from torch, math, einops, typing-like standard modules and genesys.gau.")
@@ -96,7 +140,9 @@ class _Visitor(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_Name(self, node: ast.Name) -> None:
-        if node.id in DENIED_NAMES:
+        if any(node.id in scope for scope in self.scopes):
+            pass  # a local variable of that name, not the builtin
+        elif node.id in DENIED_NAMES:
             self._refuse(node, f"use of {node.id!r} is not allowed ({DENIED_NAMES[node.id]})",
                          f"Remove {node.id!r}; write the computation directly with torch operations.")
         elif node.id == "getattr" and not getattr(node, "_checked_call", False):

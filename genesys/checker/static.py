@@ -12,7 +12,7 @@ from typing import Iterable, List, Optional, Set
 
 from genesys.checker import fixes as fx
 from genesys.checker.report import Finding, Fix
-from genesys.checker.security import security_findings
+from genesys.checker.security import import_allowed, security_findings
 
 _MODULE_BASES = ("nn.", "torch.nn.")
 _BUILTINS = set(dir(builtins))
@@ -69,10 +69,15 @@ def _is_canonical(call: ast.Call) -> bool:
 
 
 def check_unit_source(source: str, file: str, design_units: Iterable[str] = (),
-                      declared: Optional[List[str]] = None) -> StaticResult:
-    """Run every static check on one unit file. `declared` overrides the file's own declarations (trees)."""
+                      declared: Optional[List[str]] = None, original: bool = False) -> StaticResult:
+    """Run every static check on one unit file. `declared` overrides the file's own declarations (trees).
+    `original`: the design was written for the original release, whose units may override forward()."""
     errors: List[Finding] = []
+    warnings: List[Finding] = []
     fixed, fixes = fx.original_import_fix(source, file)
+    for fix in (fx.class_name_fix, lambda src, f: fx.optional_import_fix(src, f, import_allowed)):
+        fixed, more = fix(fixed, file)
+        fixes += more
     err = lambda msg, hint, line=None, cat="format", check="format": errors.append(  # noqa: E731
         Finding(cat, check, msg, hint, file, line))
     try:
@@ -102,6 +107,14 @@ def check_unit_source(source: str, file: str, design_units: Iterable[str] = (),
     edits: List[fx.Edit] = []
     lines = fixed.splitlines()
     forward, _forward = _method(cls, "forward"), _method(cls, "_forward")
+    override = forward or _method(cls, "__call__")
+    if original and override is not None:
+        warnings.append(Finding("format", "structure", f"{cls.name} overrides {override.name}(): allowed for "
+                                "designs in the original release's format, but GAUBase's shape and Z checks are "
+                                "bypassed for this unit", "In our format implement _forward(self, X, **Z) instead.",
+                                file, override.lineno))
+        forward = None
+        _forward = _forward or override
     if forward is not None and _forward is None:
         edits.append(fx.rename_forward(forward, lines, file))
         _forward = forward
@@ -111,7 +124,7 @@ def check_unit_source(source: str, file: str, design_units: Iterable[str] = (),
     if _forward is None:
         err(f"{cls.name} has no _forward method", "Implement `def _forward(self, X, **Z)` returning Y or (Y, Z).",
             cls.lineno, check="structure")
-    else:
+    elif _forward is not override:
         a = _forward.args
         if len(a.posonlyargs) + len(a.args) < 2:
             err(f"{cls.name}._forward must take (self, X, **Z)", "Use `def _forward(self, X, **Z)`.",
@@ -152,12 +165,12 @@ def check_unit_source(source: str, file: str, design_units: Iterable[str] = (),
                 f"Instantiate it in __init__ as self.x = {fx.CANONICAL_CALL.format(name=name)}, or remove the "
                 "declaration.", cls.lineno, check="children")
     if errors:
-        return StaticResult(source, errors, [], fixes, cls.name)
+        return StaticResult(source, errors, warnings, fixes, cls.name)
     fixed = fx.apply_edits(fixed, edits)
     fixes += [e.fix for e in sorted(edits, key=lambda e: e.start)]
     fixed, import_fixes = fx.insert_imports(fixed, fx.missing_imports(ast.parse(fixed)), file)
     fixes += import_fixes
-    return StaticResult(fixed, errors, [], fixes, cls.name)
+    return StaticResult(fixed, errors, warnings, fixes, cls.name)
 
 
 def _assigns_factory_kwargs(init: ast.FunctionDef) -> bool:

@@ -59,16 +59,22 @@ class GAUBase(nn.Module):
     merges the returned updates into a new Z, so units compose without knowing each other's intermediates.
     """
 
+    # Designs written for the original Genesys release (its `src/` layout and import line) may override forward
+    # with their own signature (its rwkv6 seed's DDLerpLinear does); compose() sets this in their modules only.
+    original_semantics = False
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if "forward" in cls.__dict__:
+        if "forward" in cls.__dict__ and not cls.original_semantics:
             raise TypeError(f"{cls.__name__} overrides forward(); implement _forward(self, X, **Z) instead")
 
     def __init__(self, embed_dim: int, block_loc: tuple, kwarg_all: dict):
         super().__init__()
         self.embed_dim = embed_dim
         self.block_loc = tuple(block_loc)
-        self.kwarg_all = dict(kwarg_all)
+        # the very dict given, not a copy: a parent may set an entry for its children before building them
+        # (the original release's seeds do, e.g. kwarg_all['rotary_emb_dim'] = head_dim)
+        self.kwarg_all = kwarg_all
 
     def forward(self, X, **Z):
         if X.dim() != 3 or X.shape[-1] != self.embed_dim:

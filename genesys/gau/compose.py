@@ -11,7 +11,7 @@ import pprint
 from pathlib import Path
 from typing import List, Tuple
 
-from genesys.gau.design_io import split_tests
+from genesys.gau.design_io import ORIGINAL, split_tests
 from genesys.gau.tree import GAUTree
 
 _BASE_FILE = Path(__file__).with_name("base.py")
@@ -90,6 +90,8 @@ def compose(tree: GAUTree, include_tests: bool = False) -> str:
     for name in tree.unimplemented():
         unit_sources.append(f"# ---- placeholder {name} ----" + PLACEHOLDER.format(name=name).rstrip())
     header = f'"""Design {tree.name}, composed by genesys: a standalone module (torch only) defining its units and GAB."""'
+    if tree.semantics == ORIGINAL:
+        runtime += "\n\n\nGAUBase.original_semantics = True  # written for the original release: forward overrides allowed"
     parts = [header, "\n".join(future + imports), runtime, *unit_sources,
              GAB_CLASS.format(design=tree.name, root=tree.root, config=pprint.pformat(config, width=100)).strip()]
     return "\n\n\n".join(p for p in parts if p) + "\n"

@@ -13,7 +13,7 @@ import json
 import pprint
 import re
 from pathlib import Path
-from typing import List, Tuple, Union
+from typing import List, Optional, Tuple, Union
 
 import yaml
 
@@ -26,6 +26,14 @@ _ORIGINAL_IMPORT = re.compile(r"^(\s*)from\s+model_discovery\.model\.utils\.modu
 
 class DesignLoadError(ValueError):
     """A design folder or unit file that cannot be read as a design (with the file and line when known)."""
+
+
+ORIGINAL = "original"  # GAUTree.semantics of designs written for the original release
+
+
+def uses_original_import(code: str) -> bool:
+    """Whether unit code was written against the original release (its import line)."""
+    return bool(_ORIGINAL_IMPORT.search(code))
 
 
 def rewrite_original_imports(code: str) -> str:
@@ -122,7 +130,7 @@ def render_unit_source(node: GAUNode) -> str:
     return "\n".join(parts)
 
 
-def _read_metadata(folder: Path) -> dict:
+def read_metadata(folder: Path) -> dict:
     for name, reader in (("metadata.yaml", yaml.safe_load), ("metadata.yml", yaml.safe_load), ("metadata.json", json.loads)):
         path = folder / name
         if path.exists():
@@ -136,25 +144,39 @@ def _read_metadata(folder: Path) -> dict:
     raise DesignLoadError(f"{folder}: no metadata.yaml")
 
 
-def _unit_files(folder: Path) -> List[Path]:
+def unit_files(folder: Path) -> List[Path]:
+    """The unit files of a design folder: units/*.py (ours) or src/*.py (the original release's layout)."""
     for sub in ("units", "src"):
         if (folder / sub).is_dir():
             return sorted(p for p in (folder / sub).glob("*.py") if not p.name.startswith("_"))
     raise DesignLoadError(f"{folder}: no units/ (or src/) folder")
 
 
+def design_semantics(path: Path, sources: List[str], meta: Optional[dict] = None) -> str:
+    """"original" for designs in the original release's layout (src/), with its import line, or marked so in
+    their metadata; else "genesys". Original designs keep the original GAUBase semantics (forward overrides)."""
+    if (meta or {}).get("semantics") == ORIGINAL:
+        return ORIGINAL
+    if path.is_dir() and not (path / "units").is_dir() and (path / "src").is_dir():
+        return ORIGINAL
+    return ORIGINAL if any(uses_original_import(s) for s in sources) else "genesys"
+
+
 def load_design(path: Union[str, Path]) -> GAUTree:
     """Load a design folder, or a single-unit `.py` file, into a GAUTree (statically)."""
     path = Path(path)
     if path.is_file() and path.suffix == ".py":
-        node = parse_unit_source(path.read_text(), str(path))
-        return GAUTree(name=path.stem, root=node.name, units={node.name: node})
+        code = path.read_text()
+        node = parse_unit_source(code, str(path))
+        return GAUTree(name=path.stem, root=node.name, units={node.name: node},
+                       semantics=design_semantics(path, [code]))
     if not path.is_dir():
         raise DesignLoadError(f"{path}: not a design folder or a unit .py file")
-    meta = _read_metadata(path)
-    units = {}
-    for file in _unit_files(path):
-        node = parse_unit_source(file.read_text(), str(file))
+    meta = read_metadata(path)
+    units, sources = {}, []
+    for file in unit_files(path):
+        sources.append(file.read_text())
+        node = parse_unit_source(sources[-1], str(file))
         if node.name in units:
             raise DesignLoadError(f"{file}: unit {node.name!r} is defined twice in the design")
         units[node.name] = node
@@ -169,6 +191,7 @@ def load_design(path: Union[str, Path]) -> GAUTree:
         review=meta.get("review", ""),
         rating=meta.get("rating"),
         args=dict(meta.get("args") or {}),
+        semantics=design_semantics(path, sources, meta),
     )
     tree.prune()
     return tree
@@ -188,6 +211,8 @@ def save_design(tree: GAUTree, folder: Union[str, Path]) -> Path:
         meta["review"] = tree.review
     if tree.rating is not None:
         meta["rating"] = tree.rating
+    if tree.semantics == ORIGINAL:
+        meta["semantics"] = ORIGINAL
     (folder / "metadata.yaml").write_text(yaml.safe_dump(meta, sort_keys=False, allow_unicode=True))
     for name in tree.implemented():
         (units_dir / f"{name}.py").write_text(render_unit_source(tree.units[name]))

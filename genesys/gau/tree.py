@@ -64,6 +64,7 @@ class GAUTree:
     rating: Optional[float] = None
     args: Dict[str, Any] = dataclasses.field(default_factory=dict)  # design-level overrides of unit defaults
     traces: List[dict] = dataclasses.field(default_factory=list)
+    semantics: str = "genesys"  # or "original": written for the original release (forward overrides allowed)
 
     # ---- queries -------------------------------------------------------------------------------------
     def reachable(self) -> List[str]:
