@@ -7,7 +7,7 @@ import math
 import lightning as L
 import torch
 
-from genesys.gau import GenesysLM
+from genesys.gau import GenesysLM, param_groups
 
 
 def lr_factor(step: int, warmup_steps: int, total_steps: int, min_ratio: float = 0.1) -> float:
@@ -42,11 +42,8 @@ class LMModule(L.LightningModule):
 
     def configure_optimizers(self):
         hp = self.hparams
-        decay = [p for p in self.lm.parameters() if p.ndim >= 2]
-        no_decay = [p for p in self.lm.parameters() if p.ndim < 2]
         fused = next(self.lm.parameters()).device.type == "cuda"
-        opt = torch.optim.AdamW([{"params": decay, "weight_decay": hp.weight_decay},
-                                 {"params": no_decay, "weight_decay": 0.0}], lr=hp.lr, betas=tuple(hp.betas),
+        opt = torch.optim.AdamW(param_groups(self.lm, hp.weight_decay), lr=hp.lr, betas=tuple(hp.betas),
                                 fused=fused)
         sched = torch.optim.lr_scheduler.LambdaLR(
             opt, lambda s: lr_factor(s, self.warmup_steps, hp.total_steps, hp.min_lr_ratio))

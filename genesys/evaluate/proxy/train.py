@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from genesys.evaluate.proxy.tasks import IGNORE, Compression
-from genesys.gau import GenesysLM, GAUTree
+from genesys.gau import GenesysLM, GAUTree, param_groups
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def train_on_task(tree: GAUTree, task, s: TrainSettings, device: Optional[str] =
     lm = GenesysLM.from_design(tree, d_model=s.d_model, n_block=s.n_block, vocab_size=task.vocab_size, device=device)
     init_for_proxy(lm, s)
     model = ProxyModel(lm, task).to(device or "cpu")
-    opt = torch.optim.AdamW(model.parameters(), lr=s.lr, weight_decay=s.weight_decay, betas=(0.9, 0.98),
+    opt = torch.optim.AdamW(param_groups(model, s.weight_decay), lr=s.lr, betas=(0.9, 0.98),
                             fused=True)  # one kernel for all parameters: ~5 % of a step on CPU at this size
     model.train()
     loss = torch.tensor(float("nan"))
