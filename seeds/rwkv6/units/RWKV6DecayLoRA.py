@@ -9,7 +9,8 @@ class RWKV6DecayLoRA(GAUBase):
 
     X is the decay's token-shifted input x_w; A (D, rwkv6_decay_lora_rank), B (rank, K) with
     K = rwkv6_expand_k * D; d (K) the decay base. Y = X; log w travels in Z['wkv_log_decay'] (B, L, K).
-    The
+    Computed in float32 at least with autocast off: a bf16 matmul here rounds the exponent d + tanh(X A) B,
+    which is |log w| itself, to 3 significant digits, and the WKV multiplies up to a chunk of these decays. The
     exponent is clamped at 20 (w = exp(-e^20) is 0 even in float64) to keep log w finite for the WKV's sums.
     d starts at -6 + 5 (k / (K-1))^(0.7 + 1.3 r), r = layer / (n_layer - 1), so w starts in about
     [exp(-e^-1), exp(-e^-6)]; A, B start at U(-1e-4, 1e-4). All three are raw parameters (decay parameters and,
@@ -37,10 +38,16 @@ class RWKV6DecayLoRA(GAUBase):
         self.down.uniform_(-1e-4, 1e-4)
         self.up.uniform_(-1e-4, 1e-4)
 
+    def log_decay(self, X):
+        dt = torch.promote_types(X.dtype, torch.float32)
+        pre = self.base.to(dt) + torch.tanh(X.to(dt) @ self.down.to(dt)) @ self.up.to(dt)
+        return -torch.exp(pre.clamp(max=20.0))
+
     def _forward(self, X, **Z):
-        pre = self.base + torch.tanh(X @ self.down) @ self.up
-        wdt = torch.float32 if X.dtype in (torch.float16, torch.bfloat16) else X.dtype
-        return X, {"wkv_log_decay": -torch.exp(pre.to(wdt).clamp(max=20.0))}
+        if torch.amp.is_autocast_available(X.device.type):
+            with torch.autocast(X.device.type, enabled=False):
+                return X, {"wkv_log_decay": self.log_decay(X)}
+        return X, {"wkv_log_decay": self.log_decay(X)}
 
 
 @gau_test

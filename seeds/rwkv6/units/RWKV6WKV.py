@@ -48,9 +48,17 @@ class RWKV6WKV(GAUBase):
 
         Returns (o, S): o (B, H, L, V) with o_t = r_t (S_{t-1} + diag(u) k_t^T v_t), and the final state S
         (B, H, K, V) of S_t = diag(exp(lw_t)) S_{t-1} + k_t^T v_t, starting from initial_state (or zeros).
-        Computes in the inputs' dtype.
+        Everything runs in float32 or wider with autocast off: under bf16 autocast the sums of log-decays below
+        (up to a chunk of them) would be rounded to 3 significant digits and their exponents come out percents
+        off; the core's matmuls are a small part of the block's work, so keeping them in float32 costs little.
         """
-        return RWKV6WKV._chunked(r, k, v, lw, u, chunk_size, initial_state)
+        dt = torch.promote_types(torch.promote_types(r.dtype, lw.dtype), torch.float32)
+        args = [t.to(dt) for t in (r, k, v, lw, u)]
+        state = initial_state.to(dt) if initial_state is not None else None
+        if torch.amp.is_autocast_available(r.device.type):
+            with torch.autocast(r.device.type, enabled=False):
+                return RWKV6WKV._chunked(*args, chunk_size, state)
+        return RWKV6WKV._chunked(*args, chunk_size, state)
 
     @staticmethod
     def _chunked(r, k, v, lw, u, chunk_size, initial_state):
@@ -105,8 +113,7 @@ class RWKV6WKV(GAUBase):
         B, L, _ = X.shape
         H = self.n_heads
         r, k, v, lw = (t.reshape(B, L, H, -1).transpose(1, 2) for t in (wkv_r, wkv_k, wkv_v, wkv_log_decay))
-        wdt = torch.float32 if X.dtype in (torch.float16, torch.bfloat16) else X.dtype
-        o, _ = self.wkv_chunked(*(t.to(wdt) for t in (r, k, v, lw, self.bonus)), self.chunk_size)
+        o, _ = self.wkv_chunked(r, k, v, lw, self.bonus, self.chunk_size)
         return X, {"wkv_o": o.transpose(1, 2).reshape(B, L, self.value_dim)}
 
 
