@@ -37,8 +37,9 @@ def timemix_reference(tm, X):
     p = {n: t.detach().double() for n, t in tm.named_parameters()}
     X = X.detach().double()
     B, L, D = X.shape
-    H, Kh, Vh = tm.n_heads, tm.head_k, tm.head_v
-    R = p["maa_w1"].shape[1] // 5
+    H = tm.n_heads
+    Kh, Vh = tm.key_dim // H, tm.value_dim // H
+    R = p["ddlerp.lora.down"].shape[1] // 5
     Y = torch.zeros(B, L, D, dtype=F64)
     for b in range(B):
         S = torch.zeros(H, Kh, Vh, dtype=F64)
@@ -47,18 +48,18 @@ def timemix_reference(tm, X):
             x = X[b, t]
             xx = prev - x
             prev = x
-            lora = torch.tanh((x + xx * p["maa_x"]) @ p["maa_w1"]).view(5, R)
-            xw, xk, xv, xr, xg = (x + xx * (p["maa"][i] + lora[i] @ p["maa_w2"][i]) for i in range(5))
+            lora = torch.tanh((x + xx * p["ddlerp.lerp.mu"]) @ p["ddlerp.lora.down"]).view(5, R)
+            xw, xk, xv, xr, xg = (x + xx * (p["ddlerp.mu"][i] + lora[i] @ p["ddlerp.lora.up"][i]) for i in range(5))
             r = p["receptance.weight"] @ xr
             k = p["key.weight"] @ xk
             v = p["value.weight"] @ xv
             g = F.silu(p["gate.weight"] @ xg)
-            w = torch.exp(-torch.exp(p["time_decay"] + torch.tanh(xw @ p["decay_w1"]) @ p["decay_w2"]))
+            w = torch.exp(-torch.exp(p["decay.base"] + torch.tanh(xw @ p["decay.down"]) @ p["decay.up"]))
             heads = []
             for h in range(H):
                 ks, vs = slice(h * Kh, (h + 1) * Kh), slice(h * Vh, (h + 1) * Vh)
                 kv = torch.outer(k[ks], v[vs])
-                o = r[ks] @ (S[h] + p["time_first"][h][:, None] * kv)
+                o = r[ks] @ (S[h] + p["wkv.bonus"][h][:, None] * kv)
                 S[h] = w[ks][:, None] * S[h] + kv
                 o = (o - o.mean()) / torch.sqrt(o.var(unbiased=False) + tm.ln_x.eps)
                 heads.append(o * p["ln_x.weight"][vs] + p["ln_x.bias"][vs])
@@ -79,16 +80,16 @@ def random_inputs(B, H, L, K, V, dtype=F64, seed=0, decay_shift=-1.0):
 def make_timemix(mod, D=32, dtype=F64, seed=0, **kw):
     """A time mixer with every parameter random enough that the LoRA (data-dependent) paths matter."""
     torch.manual_seed(seed)
-    tm = mod.RWKV6TimeMix(D, (1, 3), {}, dtype=dtype, **kw)
+    tm = mod.RWKV6TimeMix(D, (1, 3), kw, dtype=dtype, **kw)
     with torch.no_grad():
         for name, prm in tm.named_parameters():
-            if name in ("maa_w1", "maa_w2", "decay_w1", "decay_w2"):
+            if name in ("ddlerp.lora.down", "ddlerp.lora.up", "decay.down", "decay.up"):
                 prm.normal_(0, 0.3)
-            elif name in ("maa_x", "maa"):
+            elif name.endswith("mu"):
                 prm.uniform_(0, 1)
             elif name.startswith("ln_x"):
                 prm.normal_(1.0 if name.endswith("weight") else 0.0, 0.2)
-            elif name not in ("time_decay",):
+            elif name != "decay.base":
                 prm.normal_(0, 1 / math.sqrt(prm.shape[-1]))
     return tm
 
@@ -96,7 +97,7 @@ def make_timemix(mod, D=32, dtype=F64, seed=0, **kw):
 # ---- the WKV core ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("L", [1, 5, 16, 33, 50])
 def test_wkv_chunked_matches_recurrence(mod, L):
-    Core = mod.RWKV6TimeMix
+    Core = mod.RWKV6WKV
     r, k, v, lw, u = random_inputs(2, 2, L, 8, 6)
     ref, ref_state = wkv_reference(r, k, v, lw.exp(), u)
     o, state = Core.wkv_chunked(r, k, v, lw, u, chunk_size=16)
@@ -107,7 +108,7 @@ def test_wkv_chunked_matches_recurrence(mod, L):
 
 
 def test_wkv_chunk_size_invariance(mod):
-    Core = mod.RWKV6TimeMix
+    Core = mod.RWKV6WKV
     r, k, v, lw, u = random_inputs(1, 2, 77, 8, 8, seed=1)
     outs = {Q: Core.wkv_chunked(r, k, v, lw, u, chunk_size=Q)[0] for Q in (1, 16, 32, 64)}
     for Q in (16, 32, 64):
@@ -119,7 +120,7 @@ def test_wkv_chunk_size_invariance(mod):
 
 def test_wkv_state_hand_off(mod):
     """Two calls with the carried state equal one call over the whole sequence."""
-    Core = mod.RWKV6TimeMix
+    Core = mod.RWKV6WKV
     r, k, v, lw, u = random_inputs(2, 2, 41, 4, 5, seed=2)
     whole, s_whole = Core.wkv_chunked(r, k, v, lw, u, chunk_size=16)
     first, s1 = Core.wkv_chunked(r[:, :, :19], k[:, :, :19], v[:, :, :19], lw[:, :, :19], u, chunk_size=16)
@@ -131,7 +132,7 @@ def test_wkv_state_hand_off(mod):
 
 def test_wkv_strong_decay_float32_matches_reference(mod):
     """Decay w down to ~exp(-e^6) (and below the float32 range of w itself): no overflow, still accurate."""
-    Core = mod.RWKV6TimeMix
+    Core = mod.RWKV6WKV
     r, k, v, lw, u = random_inputs(1, 2, 45, 8, 8, seed=3, decay_shift=3.0)
     ref, _ = wkv_reference(r, k, v, lw.exp(), u)
     o32, _ = Core.wkv_chunked(*[t.float() for t in (r, k, v, lw, u)], chunk_size=32)
@@ -142,7 +143,7 @@ def test_wkv_strong_decay_float32_matches_reference(mod):
 def test_wkv_strong_decay_long_sequence_finite_gradients(mod, chunk):
     """L = 2048 with strong decay (log w from -e^-2 to -e^9, i.e. w < 0.06 for most channels) in float32: the
     naive form, exp(cw_{i-1} - cw_j) for all pairs masked after exp, overflows here and its backward is NaN."""
-    Core = mod.RWKV6TimeMix
+    Core = mod.RWKV6WKV
     g = torch.Generator().manual_seed(4)
     B, H, L, K, V = 1, 2, 2048, 8, 8
     r, k = torch.randn(B, H, L, K, generator=g), torch.randn(B, H, L, K, generator=g)
@@ -170,7 +171,9 @@ def test_timemix_matches_recurrent_reference(mod, L):
 
 def test_timemix_chunk_size_invariance(mod):
     X = torch.randn(1, 70, 32, dtype=F64, generator=torch.Generator().manual_seed(5))
-    outs = [make_timemix(mod, rwkv6_chunk_size=Q)(X)[0] for Q in (16, 32, 64)]
+    mixers = [make_timemix(mod, rwkv6_chunk_size=Q) for Q in (16, 32, 64)]
+    assert [tm.wkv.chunk_size for tm in mixers] == [16, 32, 64]      # the setting reaches the WKV child
+    outs = [tm(X)[0] for tm in mixers]
     assert rel_err(outs[1], outs[0]) <= 1e-12 and rel_err(outs[2], outs[0]) <= 1e-12
 
 
@@ -178,7 +181,7 @@ def test_timemix_strong_decay_long_sequence_finite(mod):
     """Through the unit at L = 2048: decay biases from strong to far beyond float range (exponent clamped)."""
     tm = make_timemix(mod, D=32, dtype=torch.float32)
     with torch.no_grad():
-        tm.time_decay.copy_(torch.linspace(-1.0, 40.0, tm.key_dim))
+        tm.decay.base.copy_(torch.linspace(-1.0, 40.0, tm.key_dim))
     X = torch.randn(1, 2048, 32, generator=torch.Generator().manual_seed(6)).requires_grad_()
     Y, _ = tm(X)
     Y.square().mean().backward()
@@ -189,9 +192,9 @@ def test_timemix_strong_decay_long_sequence_finite(mod):
 def test_block_layer_dependent_init(mod):
     first = mod.RWKV6TimeMix(64, (0, 4), {})
     last = mod.RWKV6TimeMix(64, (3, 4), {})
-    assert not torch.allclose(first.time_decay, last.time_decay)
-    assert not torch.allclose(first.maa[2], last.maa[2])
-    w = torch.exp(-torch.exp(first.time_decay))
+    assert not torch.allclose(first.decay.base, last.decay.base)
+    assert not torch.allclose(first.ddlerp.mu[2], last.ddlerp.mu[2])
+    w = torch.exp(-torch.exp(first.decay.base))
     assert 0.5 < w.min() and w.max() < 1.0
 
 

@@ -37,7 +37,8 @@ def test_rwkv6block_parameter_count(device=None, dtype=None):
 
 @gau_test
 def test_rwkv6block_causal(device=None, dtype=None):
-    block = RWKV6Block(32, (0, 2), {}, device=device, dtype=dtype, rwkv6_chunk_size=4)
+    kw = {"rwkv6_chunk_size": 4}
+    block = RWKV6Block(32, (0, 2), kw, device=device, dtype=dtype, **kw)
     X = torch.randn(1, 10, 32, device=device, dtype=dtype)
     Y, _ = block(X)
     X2 = X.clone()

@@ -1,14 +1,13 @@
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from genesys.gau import GAUBase, gau_test
+from genesys.gau import GAUBase, UnitDecl, gau_test
 
 
 class RWKV6ChannelMix(GAUBase):
     """RWKV-6 channel mixing: sigmoid(W_r x_r) * out_proj(relu(W_k x_k)^2), with its own token shift.
 
-    x_k = x + xx * mu_k, x_r = x + xx * mu_r, xx_t = x_{t-1} - x_t (x_{-1} = 0). The hidden width is
+    x_k and x_r come from two RWKV6Lerp children (x + (x_{t-1} - x_t) * mu_k, and mu_r). The hidden width is
     rwkv6_cm_ratio * D rounded up to a multiple of rwkv6_cm_multiple_of (3.5 D: 8 D^2 parameters with W_r).
     """
 
@@ -19,27 +18,17 @@ class RWKV6ChannelMix(GAUBase):
         D = embed_dim
         mult = rwkv6_cm_multiple_of
         self.hidden = mult * ((int(rwkv6_cm_ratio * D) + mult - 1) // mult)
-        self.maa_k = nn.Parameter(torch.zeros(D, **self.factory_kwargs))
-        self.maa_r = nn.Parameter(torch.zeros(D, **self.factory_kwargs))
+        self.lerp_k = RWKV6Lerp(embed_dim=self.embed_dim, block_loc=self.block_loc, kwarg_all=self.kwarg_all,
+                                **self.factory_kwargs, **self.kwarg_all)
+        self.lerp_r = RWKV6Lerp(embed_dim=self.embed_dim, block_loc=self.block_loc, kwarg_all=self.kwarg_all,
+                                **self.factory_kwargs, **self.kwarg_all)
         self.key = nn.Linear(D, self.hidden, bias=False, **self.factory_kwargs)
         self.receptance = nn.Linear(D, D, bias=False, **self.factory_kwargs)
         self.out_proj = nn.Linear(self.hidden, D, bias=False, **self.factory_kwargs)
-        if self.maa_k.device.type != "meta":
-            self._init_weights()
-
-    @torch.no_grad()
-    def _init_weights(self):
-        """RWKV-6 layer-dependent lerp init: mu = 1 - (i / D)^(1 - layer / n_layer)."""
-        layer, n_layer = self.block_loc
-        r1a0 = 1.0 - layer / max(n_layer, 1)
-        ddd = torch.arange(self.embed_dim, device=self.maa_k.device, dtype=torch.float64) / self.embed_dim
-        self.maa_k.copy_(1.0 - ddd.pow(r1a0))
-        self.maa_r.copy_(1.0 - ddd.pow(r1a0))
 
     def _forward(self, X, **Z):
-        xx = F.pad(X, (0, 0, 1, -1)) - X
-        xk = X + xx * self.maa_k
-        xr = X + xx * self.maa_r
+        xk, _ = self.lerp_k(X)
+        xr, _ = self.lerp_r(X)
         kv = self.out_proj(torch.relu(self.key(xk)).square())
         return torch.sigmoid(self.receptance(xr)) * kv
 
@@ -55,7 +44,10 @@ def test_rwkv6_channelmix_shift_and_causality(device=None, dtype=None):
     assert X.grad[:, 2].abs().max() > 0 and X.grad[:, 3].abs().max() > 0   # its own token shift sees t-1
 
 
-CHILDREN_DECLARATIONS = []
+CHILDREN_DECLARATIONS = [
+    UnitDecl(unitname="RWKV6Lerp", requirements="token-shift interpolation for the key and the receptance",
+             inputs=["X"], outputs=["Y"]),
+]
 SPEC = {
     "unitname": "RWKV6ChannelMix",
     "inputs": ["X"],
@@ -64,5 +56,5 @@ SPEC = {
                 "sigmoid receptance.",
 }
 ARGS = {"rwkv6_cm_ratio": 3.5, "rwkv6_cm_multiple_of": 32}
-CHILDREN = []
+CHILDREN = ["RWKV6Lerp"]
 DESC = "RWKV-6 (Finch) channel mixer: token-shifted squared-ReLU MLP with a sigmoid receptance gate."
