@@ -1,10 +1,11 @@
 """CPU forward+backward throughput of each seed, as a ratio to gpt2, and gpt2 against a plain transformer block.
 
-    python bench/seeds.py [--d-model 256 --n-block 4 --seq-len 512 --batch 4 --repeats 5]
+    python bench/seeds.py [--d-model 256 --n-block 4 --seq-len 512 --batch 4 --long-seq-len 4096 --repeats 5]
 
 Every model is timed in the same process, interleaved round by round (so machine load hits all alike), and the
 median round is reported. The plain block is written here directly (RMSNorm, fused QKV, RoPE, SDPA, SwiGLU):
-gpt2 / plain measures the cost of the unit framework itself.
+gpt2 / plain measures the cost of the unit framework itself. A second table times the same models at a long
+context (L 4096, batch 1), where the linear-time seeds exist to beat attention.
 """
 from __future__ import annotations
 
@@ -78,12 +79,42 @@ def step_time(model, ids) -> float:
     return time.perf_counter() - start
 
 
+def throughput(models: dict, ids: torch.Tensor, repeats: int) -> dict:
+    """tokens/s of each model: one warm-up step each, then `repeats` interleaved rounds, median round."""
+    for model in models.values():
+        step_time(model, ids)
+    times = {name: [] for name in models}
+    for _ in range(repeats):
+        for name, model in models.items():
+            times[name].append(step_time(model, ids))
+    return {name: ids.numel() / statistics.median(t) for name, t in times.items()}
+
+
+def table(models: dict, tps: dict, vocab: int, d_model: int, targets: bool) -> str:
+    head = "| model | params (non-emb.) | tokens/s | vs gpt2 |" + (" target |" if targets else "")
+    rows = [head, "|---|---|---|---|" + ("---|" if targets else "")]
+    for name, model in models.items():
+        n = sum(p.numel() for p in model.parameters()) - vocab * d_model
+        if name == "plain":
+            ratio = tps["gpt2"] / tps["plain"]
+            target = f" gpt2 ≥ 0.9× plain {'✅' if ratio >= 0.9 else '❌'} |" if targets else ""
+            rows.append(f"| plain Llama block (reference) | {n / 1e6:.2f}M | {tps[name]:,.0f} | gpt2/plain = {ratio:.2f} |"
+                        + target)
+        else:
+            ratio = tps[name] / tps["gpt2"]
+            ok = "✅" if ratio >= 1 / 3 else "❌"
+            target = (f" {'≥ 0.33 ' + ok if name != 'gpt2' else '—'} |") if targets else ""
+            rows.append(f"| {name} | {n / 1e6:.2f}M | {tps[name]:,.0f} | {ratio:.2f} |" + target)
+    return "\n".join(rows)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--d-model", type=int, default=256)
     ap.add_argument("--n-block", type=int, default=4)
     ap.add_argument("--seq-len", type=int, default=512)
     ap.add_argument("--batch", type=int, default=4)
+    ap.add_argument("--long-seq-len", type=int, default=4096, help="the long-context row (batch 1); 0 skips it")
     ap.add_argument("--vocab", type=int, default=512)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
@@ -97,32 +128,25 @@ def main() -> None:
         tree = load_design(SEEDS_DIR / name)
         models[name] = GenesysLM.from_design(tree, d_model=args.d_model, n_block=args.n_block, vocab_size=args.vocab)
     ids = torch.randint(0, args.vocab, (args.batch, args.seq_len))
-    for model in models.values():  # warm-up
-        step_time(model, ids)
-    times = {name: [] for name in models}
-    for _ in range(args.repeats):
-        for name, model in models.items():
-            times[name].append(step_time(model, ids))
-    tokens = args.batch * args.seq_len
-    tps = {name: tokens / statistics.median(t) for name, t in times.items()}
-    rows = ["| model | params (non-emb.) | tokens/s | vs gpt2 | target |", "|---|---|---|---|---|"]
-    for name, model in models.items():
-        n = sum(p.numel() for p in model.parameters()) - args.vocab * args.d_model
-        if name == "plain":
-            ratio, target = tps["gpt2"] / tps["plain"], "gpt2 ≥ 0.9× plain"
-            rows.append(f"| plain Llama block (reference) | {n / 1e6:.2f}M | {tps[name]:,.0f} | gpt2/plain = {ratio:.2f} | {target} {'✅' if ratio >= 0.9 else '❌'} |")
-        else:
-            ratio = tps[name] / tps["gpt2"]
-            ok = "—" if name == "gpt2" else ("✅" if ratio >= 1 / 3 else "❌")
-            rows.append(f"| {name} | {n / 1e6:.2f}M | {tps[name]:,.0f} | {ratio:.2f} | {'≥ 0.33 ' + ok if name != 'gpt2' else '—'} |")
-    table = "\n".join(rows)
-    print(table)
+    short = table(models, throughput(models, ids, args.repeats), args.vocab, args.d_model, targets=True)
+    print(short)
+    long = None
+    if args.long_seq_len:
+        long_ids = torch.randint(0, args.vocab, (1, args.long_seq_len))
+        long = table(models, throughput(models, long_ids, args.repeats), args.vocab, args.d_model, targets=False)
+        print(f"\nL {args.long_seq_len}, batch 1:\n{long}")
     if not args.no_write:
         write_section("Seeds: CPU training throughput", (
             f"`python bench/seeds.py` — forward+backward, d_model {args.d_model}, {args.n_block} blocks, "
             f"L {args.seq_len}, batch {args.batch}, vocab {args.vocab}, median of {args.repeats} interleaved rounds "
-            f"({machine()}).\n\n{table}\n"
+            f"({machine()}).\n\n{short}\n"
         ))
+        if long:
+            write_section("Seeds: long context", (
+                f"`python bench/seeds.py` — the same models at L {args.long_seq_len}, batch 1 (attention's cost grows "
+                f"with L², the linear-time seeds' with L), median of {args.repeats} interleaved rounds "
+                f"({machine()}).\n\n{long}\n"
+            ))
 
 
 if __name__ == "__main__":
