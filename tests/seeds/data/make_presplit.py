@@ -7,6 +7,10 @@ weights into today's units through an explicit old-name -> new-name map and asse
 parameter count: the split must not change the math.
 
     python tests/seeds/data/make_presplit.py          # from the repository root
+
+It was run at commit ff59fbc (before the split) and is kept to show how the fixtures were made. Do not rerun it on
+later code: the fixtures would then record the new units' output and the test would prove nothing (the retnet
+line `block.root.retention.mode` also names the old tree; today the mode lives on block.root.retention.retention).
 """
 from pathlib import Path
 
