@@ -41,7 +41,7 @@ def reference_msr(msr, X):
     H = msr.n_heads
     dk, dv = D // H, 2 * D // H
     gamma = gammas(H)
-    freqs = msr.rope_theta ** (-torch.arange(0, dk, 2, dtype=F64) / dk)
+    freqs = msr.rotary_emb.rope_theta ** (-torch.arange(0, dk, 2, dtype=F64) / dk)
     S = torch.zeros(B, H, dk, dv, dtype=F64)
     ys = []
     for t in range(L):
@@ -61,7 +61,8 @@ def reference_msr(msr, X):
 
 def make_msr(mod, D=32, n_heads=4, dtype=F64, seed=0, **kw):
     torch.manual_seed(seed)
-    return mod.MultiScaleRetention(D, (0, 1), {}, dtype=dtype, retnet_n_heads=n_heads, **kw)
+    cfg = {"retnet_n_heads": n_heads, **kw}
+    return mod.MultiScaleRetention(D, (0, 1), cfg, dtype=dtype, **cfg)
 
 
 def random_qkv(B, H, L, dk, dv, dtype=F64, scale=1.0, seed=0):
@@ -72,7 +73,7 @@ def random_qkv(B, H, L, dk, dv, dtype=F64, scale=1.0, seed=0):
 # ---- the retention core against the reference ---------------------------------------------------------------
 @pytest.mark.parametrize("L,chunk", [(1, 16), (5, 16), (63, 16), (64, 16), (65, 32), (130, 32), (201, 64)])
 def test_core_matches_recurrent_reference(mod, L, chunk):
-    Core = mod.MultiScaleRetention
+    Core = mod.RetentionCore
     q, k, v = random_qkv(2, 3, L, 8, 16, scale=0.5)
     gamma = torch.tensor([1 - 2 ** -5, 0.9, 1 - 2 ** -12], dtype=F64)
     ref = reference_retention(q, k, v, gamma)
@@ -85,7 +86,7 @@ def test_core_matches_recurrent_reference(mod, L, chunk):
 
 
 def test_unit_decays_are_the_papers(mod):
-    got = mod.MultiScaleRetention.log_decays(8, dtype=F64).exp()
+    got = mod.RetentionCore.log_decays(8, dtype=F64).exp()
     assert torch.allclose(got, gammas(8), rtol=0, atol=1e-15)
 
 
@@ -96,7 +97,7 @@ def test_unit_matches_recurrent_reference_float64(mod, L, chunk):
     X = torch.randn(2, L, 32, dtype=F64)
     ref = reference_msr(msr, X)
     for mode in ("chunkwise", "parallel"):
-        msr.mode = mode
+        msr.retention.mode = mode
         with torch.no_grad():
             Y, _ = msr(X)
         assert rel_err(Y, ref) <= 1e-9, mode
@@ -108,7 +109,7 @@ def test_unit_float32_matches_float64_reference(mod, L, chunk):
     X = torch.randn(1, L, 32)
     ref = reference_msr(msr, X)
     for mode in ("chunkwise", "parallel"):
-        msr.mode = mode
+        msr.retention.mode = mode
         with torch.no_grad():
             Y, _ = msr(X)
         assert Y.dtype == torch.float32
@@ -118,12 +119,12 @@ def test_unit_float32_matches_float64_reference(mod, L, chunk):
 def test_chunk_size_invariance(mod):
     msr = make_msr(mod, D=64, n_heads=8)
     X = torch.randn(2, 150, 64, dtype=F64)
-    msr.mode = "parallel"
+    msr.retention.mode = "parallel"
     with torch.no_grad():
         ref, _ = msr(X)
-        msr.mode = "chunkwise"
+        msr.retention.mode = "chunkwise"
         for chunk in (16, 32, 64, 128, 1000):
-            msr.chunk_size = chunk
+            msr.retention.chunk_size = chunk
             assert rel_err(msr(X)[0], ref) <= 1e-12, chunk
 
 
@@ -142,7 +143,7 @@ def test_half_precision_input_retains_in_float32(mod):
 @pytest.mark.parametrize("form", ["chunkwise", "parallel"])
 def test_strong_decay_long_sequence_is_finite(mod, form):
     """L = 2048 with decays down to 1e-8 per step: unmasked exponents would reach exp(+37000) (inf * 0 = NaN)."""
-    Core = mod.MultiScaleRetention
+    Core = mod.RetentionCore
     q, k, v = random_qkv(1, 4, 2048, 4, 8, dtype=torch.float32, scale=3.0)
     for t in (q, k, v):
         t.requires_grad_(True)

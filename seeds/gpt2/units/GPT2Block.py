@@ -11,8 +11,8 @@ class GPT2Block(GAUBase):
         super().__init__(embed_dim, block_loc, kwarg_all)
         self.attn_norm = RMSNorm(embed_dim=self.embed_dim, block_loc=self.block_loc, kwarg_all=self.kwarg_all,
                                  **self.factory_kwargs, **self.kwarg_all)
-        self.attn = RotaryMHA(embed_dim=self.embed_dim, block_loc=self.block_loc, kwarg_all=self.kwarg_all,
-                              **self.factory_kwargs, **self.kwarg_all)
+        self.attn = MHA(embed_dim=self.embed_dim, block_loc=self.block_loc, kwarg_all=self.kwarg_all,
+                        **self.factory_kwargs, **self.kwarg_all)
         self.mlp_norm = RMSNorm(embed_dim=self.embed_dim, block_loc=self.block_loc, kwarg_all=self.kwarg_all,
                                 **self.factory_kwargs, **self.kwarg_all)
         self.mlp = SwiGLU(embed_dim=self.embed_dim, block_loc=self.block_loc, kwarg_all=self.kwarg_all,
@@ -37,7 +37,7 @@ def test_gpt2block_parameter_count(device=None, dtype=None):
 
 CHILDREN_DECLARATIONS = [
     UnitDecl(unitname='RMSNorm', requirements='pre-norm before each sub-layer', inputs=['X'], outputs=['Y']),
-    UnitDecl(unitname='RotaryMHA', requirements='causal token mixer', inputs=['X'], outputs=['Y']),
+    UnitDecl(unitname='MHA', requirements='causal token mixer', inputs=['X'], outputs=['Y']),
     UnitDecl(unitname='SwiGLU', requirements='channel mixer', inputs=['X'], outputs=['Y']),
 ]
 SPEC = {
@@ -47,5 +47,5 @@ SPEC = {
     'document': 'Pre-norm transformer block: RoPE multi-head attention and a SwiGLU MLP, each with a residual.',
 }
 ARGS = {}
-CHILDREN = ['RMSNorm', 'RotaryMHA', 'SwiGLU']
+CHILDREN = ['RMSNorm', 'MHA', 'SwiGLU']
 DESC = 'GPT-2 seed in the Llama style used by the paper: RMSNorm, RoPE attention, SwiGLU.'

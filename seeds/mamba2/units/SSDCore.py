@@ -19,7 +19,8 @@ class SSDCore(GAUBase):
     Numerics: every exponent is a sum of a_k <= 0 formed by direct summation (no cumsum differences, no
     exp(a)·exp(-a) factoring), so exp never overflows; non-causal entries are exactly 0 (exp(-inf) between chunks,
     a zeroed score inside a chunk, where their exponent is an empty sum, 0); the sequence
-    is padded here (x = 0, dt = 0, so a = 0) to a multiple of Q; the scan runs in at least float32.
+    is padded here (x = 0, dt = 0, so a = 0) to a multiple of Q; the scan runs in at least float32 with autocast off
+    (under bf16 autocast the matmuls would otherwise round the decay factors and the passed states to bf16).
     """
 
     def __init__(self, embed_dim: int, block_loc: tuple, kwarg_all: dict, device=None, dtype=None,
@@ -57,11 +58,18 @@ class SSDCore(GAUBase):
     @staticmethod
     def ssd_chunked(x, dt, A, B, C, chunk_size: int = 64):
         """y (b, l, h, p) of the selective SSM, chunked. x (b, l, h, p), dt (b, l, h), A (h,), B, C (b, l, n)."""
-        b, l, h, p = x.shape
-        n = B.shape[-1]
         out_dtype = x.dtype
         cdt = torch.promote_types(x.dtype, torch.float32)
-        x, dt, A, B, C = (t.to(cdt) for t in (x, dt, A, B, C))
+        # autocast off: under bf16 autocast the matmuls would take the fp32 decay factors (and the chunk
+        # states they carry) down to bf16; here every step, including the state passing, stays fp32
+        with torch.autocast(x.device.type, enabled=False):
+            return SSDCore._ssd_chunked(*(t.to(cdt) for t in (x, dt, A, B, C)), chunk_size).to(out_dtype)
+
+    @staticmethod
+    def _ssd_chunked(x, dt, A, B, C, chunk_size: int):
+        """ssd_chunked in the dtype of its inputs (all one dtype), whatever the autocast state."""
+        b, l, h, p = x.shape
+        n = B.shape[-1]
         q = max(1, min(int(chunk_size), l))
         pad = (-l) % q
         if pad:  # pad at the scan level: x = 0 and dt = 0 (so a = 0) leave the states untouched
@@ -97,7 +105,7 @@ class SSDCore(GAUBase):
             from_start = torch.exp(torch.cumsum(a, dim=-1)).unsqueeze(-1)         # (b, h, c, q, 1)
             y = y + (Cc * from_start) @ state_in.transpose(-1, -2)
         y = y.reshape(b, h, c * q, p).transpose(1, 2)[:, :l]
-        return y.to(out_dtype)
+        return y
 
 
 @gau_test

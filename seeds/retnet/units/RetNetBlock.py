@@ -38,7 +38,9 @@ def test_retnetblock_parameter_count(device=None, dtype=None):
 
 @gau_test
 def test_retnetblock_forward_backward(device=None, dtype=None):
-    block = RetNetBlock(32, (0, 1), {}, device=device, dtype=dtype, retnet_chunk_size=8)
+    cfg = {"retnet_chunk_size": 8}
+    block = RetNetBlock(32, (0, 1), cfg, device=device, dtype=dtype, **cfg)
+    assert block.retention.retention.chunk_size == 8
     X = torch.randn(2, 19, 32, device=device, dtype=dtype, requires_grad=True)
     Y, _ = block(X)
     Y.float().pow(2).mean().backward()

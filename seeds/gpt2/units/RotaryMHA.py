@@ -1,1 +1,0 @@
-../../units/RotaryMHA.py
