@@ -17,7 +17,8 @@ from genesys.checker.static import check_unit_source
 from genesys.gau import DesignLoadError, GAUTree, TreeError, compose, load_design, parse_unit_source
 from genesys.paths import SEEDS_DIR
 
-PHASES = ("init", "forward", "causality", "gradient", "determinism", "efficiency", "training", "unit_tests")
+PHASES = ("init", "forward", "causality", "gradient", "determinism", "efficiency", "long_context", "training",
+          "unit_tests")
 _DEATH_CATEGORY = {"timeout": "timeout", "memory": "memory", "crash": "forward"}
 _DEATH_HINT = {
     "timeout": "The phase did not finish in time: look for unbounded loops, Python loops over positions, or "
