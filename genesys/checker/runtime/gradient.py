@@ -80,8 +80,9 @@ def dead_parameters(ctx, alive: Set[str], result: CheckResult) -> List[str]:
     ctx.metrics["zero_gradient_at_init"] = len([n for n in names if n not in alive])
     if skipped and len(skipped) == len(cfg["perturbed_lengths"]):
         result.warnings.append(Finding(
-            "gradient", "gradient", f"the dead-gradient probe could not run on perturbed weights ({'; '.join(skipped)}); "
-            f"{len(dead)} parameter(s) have a zero gradient at init", "Make the design robust to small weight changes."))
+            "gradient", "gradient", f"the dead-gradient probe could not run on perturbed weights "
+            f"({'; '.join(skipped)}); {len(dead)} parameter(s) have a zero gradient at init",
+            "Make the design robust to small weight changes."))
         return []
     return dead
 

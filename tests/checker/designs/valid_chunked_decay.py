@@ -1,5 +1,5 @@
 # expect: valid
-# the factorised decay of numerics_factorised_decay inside chunks of 64, state carried between chunks: finite at any length
+# numerics_factorised_decay's factorised decay inside chunks of 64, state carried between chunks: finite
 import math
 
 import torch
@@ -14,7 +14,7 @@ class ValidChunkedDecay(GAUBase):
         self.factory_kwargs = {"device": device, "dtype": dtype}
         super().__init__(embed_dim, block_loc, kwarg_all)
         self.value = nn.Linear(embed_dim, embed_dim, **self.factory_kwargs)
-        self.decay_logit = nn.Parameter(torch.linspace(1.4, 4.6, embed_dim, **self.factory_kwargs))   # gamma 0.8 .. 0.99
+        self.decay_logit = nn.Parameter(torch.linspace(1.4, 4.6, embed_dim, **self.factory_kwargs))  # gamma .8-.99
         self.chunk = 64
 
     def _forward(self, X, **Z):
