@@ -18,7 +18,8 @@ from genesys.gau import DesignLoadError, GAUTree, TreeError, compose, load_desig
 from genesys.gau.design_io import ORIGINAL, design_semantics, read_metadata, unit_files
 from genesys.paths import SEEDS_DIR
 
-PHASES = ("init", "forward", "causality", "gradient", "determinism", "efficiency", "training", "unit_tests")
+PHASES = ("init", "forward", "causality", "gradient", "determinism", "efficiency", "long_context", "training",
+          "unit_tests")
 _DEATH_CATEGORY = {"timeout": "timeout", "memory": "memory", "crash": "forward"}
 _DEATH_HINT = {
     "timeout": "The phase did not finish in time: look for unbounded loops, Python loops over positions, or "

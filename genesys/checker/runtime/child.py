@@ -19,7 +19,7 @@ from genesys.checker.runtime.causality import check_causality
 from genesys.checker.runtime.common import classify
 from genesys.checker.runtime.determinism import check_determinism
 from genesys.checker.runtime.efficiency import check_efficiency
-from genesys.checker.runtime.forward import check_forward, check_init
+from genesys.checker.runtime.forward import check_forward, check_init, check_long_context
 from genesys.checker.runtime.gradient import check_gradient
 from genesys.checker.runtime.training import check_training
 from genesys.checker.runtime.unit_tests import check_unit_tests
@@ -28,7 +28,7 @@ from genesys.gau.build import load_module
 
 PHASES = (("init", check_init), ("forward", check_forward), ("causality", check_causality),
           ("gradient", check_gradient), ("determinism", check_determinism), ("efficiency", check_efficiency),
-          ("training", check_training), ("unit_tests", check_unit_tests))
+          ("long_context", check_long_context), ("training", check_training), ("unit_tests", check_unit_tests))
 GATES = ("init", "forward")  # later runtime phases need these to pass
 
 
@@ -40,6 +40,7 @@ class Context:
     ref_module: object = None
     lm: object = None
     metrics: dict = dataclasses.field(default_factory=dict)
+    infeasible: str = ""  # set by the efficiency phase when the design is too costly to run at long lengths
 
 
 class _CappedWriter(io.TextIOBase):
@@ -108,7 +109,10 @@ def main(fd: int) -> None:
 
 def _prewarm() -> None:
     """Exercise the torch machinery the checks use, so its lazy imports happen before the guard is up."""
+    from genesys.checker.runtime.common import float64_context, float64_copy
     from genesys.checker.runtime.memory import PeakMemory
+    with float64_context():  # the causality probe's float64 repeat: deepcopy, dtype conversion, dispatch mode
+        float64_copy(torch.nn.Linear(4, 4))(torch.ones(2, 4).float()).sum()
     p = torch.nn.Parameter(torch.randn(4, 4))
     opt = torch.optim.AdamW([p], lr=1e-3)
     with PeakMemory():

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import time
 import traceback
 from typing import Iterator, List, Optional, Tuple
 
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_leaves
 
 from genesys.checker.report import CheckResult, Finding
 from genesys.gau.lm import GenesysLM
@@ -91,3 +94,58 @@ def positions(length: int, boundaries: List[int]) -> List[int]:
     for b in boundaries:
         cand.update({b - 1, b})
     return sorted(p for p in cand if 0 <= p < length - 1)
+
+
+# ---- float64 repeats of a probe ---------------------------------------------------------------------------
+_LOW = {torch.float32: torch.float64, torch.float16: torch.float64, torch.bfloat16: torch.float64,
+        torch.complex64: torch.complex128, torch.complex32: torch.complex128}
+_HIGH = (torch.float64, torch.complex128)
+
+
+class Float64Mode(TorchDispatchMode):
+    """Runs a computation in float64 even where the design names a lower precision, and notes where it cannot.
+
+    Designs often cast on purpose (`x.float()` around an FFT or a decay, `torch.zeros(..., dtype=torch.float32)`
+    buffers); in the float64 repeat of a probe such a cast would put float32 round-off back in and make the
+    repeat worthless. So every op asked for a low floating dtype (casts, factories) gets float64 instead, and
+    an op that still turns float64 data into a low-precision result (a bit-level view, a copy into a float32
+    tensor the module holds outside its buffers) is recorded in `lowered`: the repeat is then not trusted.
+    """
+
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        return False  # we never compile; see PeakMemory
+
+    def __init__(self):
+        super().__init__()
+        self.lowered: str = ""  # the first op that produced low-precision data from float64 data
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = dict(kwargs or {})
+        if kwargs.get("dtype") in _LOW:
+            kwargs["dtype"] = _LOW[kwargs["dtype"]]
+        out = func(*args, **kwargs)
+        if not self.lowered:
+            outs = [t for t in tree_leaves(out) if isinstance(t, torch.Tensor)]
+            if any(t.dtype in _LOW for t in outs):
+                ins = [t for t in tree_leaves((args, kwargs)) if isinstance(t, torch.Tensor)]
+                if any(t.dtype in _HIGH for t in ins):
+                    self.lowered = str(func)
+        return out
+
+
+@contextlib.contextmanager
+def float64_context() -> Iterator[Float64Mode]:
+    """Default dtype float64 (plain `torch.ones(n)` follows) and the Float64Mode; both undone on exit."""
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        with Float64Mode() as mode:
+            yield mode
+    finally:
+        torch.set_default_dtype(previous)
+
+
+def float64_copy(lm: GenesysLM) -> GenesysLM:
+    """A float64 copy of the LM with the same weights (float32 -> float64 is exact); the original is untouched."""
+    return copy.deepcopy(lm).double()

@@ -1,6 +1,15 @@
 """Efficiency against the gpt2 seed at the same scale and lengths: training-step time, peak memory, and the
-growth exponent of time with length. Thresholds are the original checker's (time 1.5x warn / 3x error,
-memory 2x warn / 4x error); the exponent is an error only when clearly worse than quadratic."""
+growth exponent of time with length.
+
+Slow is not wrong. Time is an error only where verification would be infeasible, a warning otherwise; the
+measured ratios stay in the report's metrics (`time_ratio`, `time_ratios` per length, and
+`time_ratio_projected`, the ratio carried to the training context with the fitted growth exponents) so
+selection can weigh them. Errors: a step time above `time_error` (20x) gpt2's at the longest check length;
+growth clearly beyond attention's quadratic (`growth_error`, time ~ L^2.5); or a single step slower than
+`max_step_seconds` before the longest length is reached. Why 20x: the original seeds ran 8-46x slower than
+their GPT on GPU and were valid; at the check scale (CPU, width 64) a plain per-token Python scan costs 1-5x,
+so 20x here is far beyond any straightforward implementation, and a design that slow would spend the ladder
+budget of twenty gpt2 verifications on one. Memory keeps the original checker's 2x warn / 4x error."""
 from __future__ import annotations
 
 import math
@@ -59,6 +68,14 @@ def peak_memory(lm, ids) -> int:
 
 
 def check_efficiency(ctx) -> List[CheckResult]:
+    results = _measure_and_judge(ctx)
+    errors = [f for r in results for f in r.errors]
+    if errors:  # tell the long-context forward not to spend its time budget on a design this costly
+        ctx.infeasible = f"efficiency error ({errors[0].check})"
+    return results
+
+
+def _measure_and_judge(ctx) -> List[CheckResult]:
     t_res, m_res, g_res = CheckResult("efficiency.time"), CheckResult("efficiency.memory"), CheckResult(
         "efficiency.growth")
     cfg = ctx.cfg["efficiency"]
@@ -73,6 +90,7 @@ def check_efficiency(ctx) -> List[CheckResult]:
         longest = lengths[-1]
         ratio = times["design"][longest] / times["reference"][longest]
         ctx.metrics.update({"time_ratio": ratio, "time_ratio_length": longest,
+                            "time_ratios": {l: round(times["design"][l] / times["reference"][l], 3) for l in lengths},
                             "step_seconds": times["design"][longest],
                             "reference_step_seconds": times["reference"][longest]})
         if longest < max(cfg["lengths"]):
@@ -81,19 +99,25 @@ def check_efficiency(ctx) -> List[CheckResult]:
                                         f"({ratio:.1f}x gpt2); longer lengths were not tried",
                                         "The design is far too slow; look for Python loops over positions or "
                                         "cost that grows faster than L^2."))
-        else:
-            _threshold(t_res, "efficiency.time", ratio, cfg["time_warn"], cfg["time_error"],
-                       f"training step time is {ratio:.2f}x gpt2's at length {longest}",
-                       "Replace Python loops over time with a chunked/parallel form; batch small matmuls.")
     with timed(g_res):
         if len(lengths) >= 2:
             exp_d = growth_exponent(lengths, [times["design"][l] for l in lengths])
             exp_r = growth_exponent(lengths, [times["reference"][l] for l in lengths])
-            ctx.metrics.update({"growth_exponent": exp_d, "reference_growth_exponent": exp_r})
+            target = ctx.cfg["numerics"]["long_length"]
+            projected = ratio * (target / longest) ** (exp_d - exp_r)
+            ctx.metrics.update({"growth_exponent": exp_d, "reference_growth_exponent": exp_r,
+                                "time_ratio_projected": projected, "time_ratio_projected_length": target})
             if exp_d > cfg["growth_error"]:
                 g_res.errors.append(Finding("efficiency", "efficiency.growth",
                                             f"step time grows like L^{exp_d:.2f} (gpt2: L^{exp_r:.2f}) over lengths "
                                             f"{lengths}", "Cost must grow at most quadratically with length."))
+    if not (t_res.errors and longest < max(cfg["lengths"])):
+        with timed(t_res):
+            where = (f"; about {ctx.metrics['time_ratio_projected']:.1f}x projected at length "
+                     f"{ctx.metrics['time_ratio_projected_length']}" if "time_ratio_projected" in ctx.metrics else "")
+            _threshold(t_res, "efficiency.time", ratio, cfg["time_warn"], cfg["time_error"],
+                       f"training step time is {ratio:.2f}x gpt2's at length {longest}{where}",
+                       "Replace Python loops over time with a chunked/parallel form; batch small matmuls.")
     with timed(m_res):
         if t_res.errors and longest < max(cfg["lengths"]):
             m_res.skipped = "too slow to measure"

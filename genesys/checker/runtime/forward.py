@@ -69,3 +69,44 @@ def check_forward(ctx) -> List[CheckResult]:
                     fwd.errors.append(classify(exc, "forward"))
         lm.train()
     return [fwd, shape, numerics]
+
+
+HINT_LONG = ("The design overflows beyond the lengths checked above but within the training context. Factorised "
+             "decays (gamma^t * cumsum(gamma^-s * u)) and growing exponents (exp(a * t)) are finite for short "
+             "sequences only: compute them in chunks with the state carried between chunks, or in log space with "
+             "exponents masked/subtracted before exp (segment sums, logcumsumexp).")
+
+
+def check_long_context(ctx) -> List[CheckResult]:
+    """One no-grad eval forward at the longest context the ladder trains (numerics.long_length, 2048 on the paper
+    ladder) at the check width and batch 1: logits must be finite. Cheap (no backward, one sample), and the only
+    check that reaches lengths where factorised decays overflow. Skipped when the efficiency phase already found
+    the design infeasible (a design too slow at 512 would only burn the phase's time budget at 2048)."""
+    result = CheckResult("numerics.long")
+    if ctx.infeasible:
+        result.skipped = f"not run: {ctx.infeasible}"
+        return [result]
+    cfg, lm = ctx.cfg, ctx.lm
+    length = cfg["numerics"]["long_length"]
+    with timed(result):
+        lm.eval()
+        ids = tokens(cfg["numerics"]["batch_size"], length, cfg["vocab_size"], seed=length)
+        try:
+            with torch.no_grad():
+                logits = lm(ids)
+        except Exception as exc:
+            finding = classify(exc, "numerics.long")
+            finding.message = f"at length {length} (numerics.long_length): {finding.message}"
+            result.errors.append(finding)
+            return [result]
+        finally:
+            lm.train()
+        bad = first_nonfinite(logits)
+        if bad is not None:
+            finite = torch.isfinite(logits).all(-1).all(0)
+            first = int((~finite).nonzero()[0])
+            result.errors.append(Finding(
+                "numerics", "numerics.long", f"non-finite logits at length {length} (the longest training context; "
+                f"the forward check went up to {max(cfg['lengths'])}): first at position {first}", HINT_LONG))
+    ctx.metrics["long_context_seconds"] = result.seconds
+    return [result]

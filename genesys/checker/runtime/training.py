@@ -1,8 +1,10 @@
 """Training sanity: a short AdamW run on a synthetic low-entropy Markov source; the loss must stay finite and
-fall, and is compared with the gpt2 seed trained identically (same data, steps, seed)."""
+fall, and is compared with the gpt2 seed trained identically (same data, steps, seed). Parameters that never
+get a nonzero gradient in the whole run (alive only under the gradient check's perturbation, e.g. both halves of
+a low-rank product initialised at zero: a point training cannot leave) are a warning."""
 from __future__ import annotations
 
-from typing import List
+from typing import List, Optional, Set
 
 import torch
 
@@ -26,7 +28,8 @@ def markov_batches(vocab: int, batch: int, length: int, steps: int, seed: int = 
     return out
 
 
-def train(lm, batches, lr: float) -> List[float]:
+def train(lm, batches, lr: float, moved: Optional[Set[str]] = None) -> List[float]:
+    """AdamW on the batches; the names of parameters that ever got a nonzero gradient are added to `moved`."""
     opt = torch.optim.AdamW(lm.parameters(), lr=lr, weight_decay=0.0)
     losses = []
     lm.train()
@@ -37,6 +40,9 @@ def train(lm, batches, lr: float) -> List[float]:
             break
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        if moved is not None:
+            moved.update(n for n, p in lm.named_parameters() if n not in moved and p.grad is not None
+                         and bool(p.grad.ne(0).any()))
         torch.nn.utils.clip_grad_norm_(lm.parameters(), 1.0)
         opt.step()
     return losses
@@ -51,8 +57,10 @@ def check_training(ctx) -> List[CheckResult]:
     cfg, tcfg = ctx.cfg, ctx.cfg["training"]
     with timed(result):
         batches = markov_batches(cfg["vocab_size"], tcfg["batch_size"], tcfg["length"], tcfg["steps"])
+        moved: Set[str] = set()
         try:
-            losses = train(build_lm(ctx.module, cfg, seed=1), batches, tcfg["lr"])
+            lm = build_lm(ctx.module, cfg, seed=1)
+            losses = train(lm, batches, tcfg["lr"], moved)
         except Exception as exc:
             result.errors.append(classify(exc, "training", default="training"))
             return [result]
@@ -64,6 +72,13 @@ def check_training(ctx) -> List[CheckResult]:
             result.errors.append(Finding("training", "training", f"the loss became {losses[bad[0]]} at step {bad[0]}",
                                          "Training diverges: bound exponents, normalise states, check the init."))
             return [result]
+        stuck = [n for n, p in lm.named_parameters() if p.requires_grad and n not in moved]
+        if stuck:  # alive under perturbation (the gradient check), yet training never leaves their initial point
+            result.warnings.append(Finding(
+                "gradient", "training", f"{len(stuck)} parameter(s) never got a nonzero gradient in {len(losses)} "
+                f"training steps: {', '.join(stuck[:8])}" + (" ..." if len(stuck) > 8 else ""),
+                "They start at a point training cannot leave, e.g. both halves of a low-rank product at zero: "
+                "initialise one half randomly."))
         drop, ref_drop = _drop(losses), _drop(ref_losses)
         ctx.metrics["train_drop_ratio"] = drop / ref_drop if ref_drop > 0 else float("nan")
         msg = (f"loss fell by {drop:.3f} in {len(losses)} steps ({losses[0]:.3f} -> {losses[-1]:.3f}); gpt2 fell by "

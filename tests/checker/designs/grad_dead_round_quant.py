@@ -1,0 +1,22 @@
+# expect: gradient
+# weights quantised by round() with no straight-through estimator: they never get a gradient
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from genesys.gau import GAUBase
+
+
+class GradDeadRoundQuant(GAUBase):
+    def __init__(self, embed_dim: int, block_loc: tuple, kwarg_all: dict, device=None, dtype=None, **kwargs):
+        self.factory_kwargs = {"device": device, "dtype": dtype}
+        super().__init__(embed_dim, block_loc, kwarg_all)
+        self.weight = nn.Parameter(torch.randn(embed_dim, embed_dim, **self.factory_kwargs) / math.sqrt(embed_dim))
+        self.scale = nn.Parameter(torch.ones(embed_dim, **self.factory_kwargs))
+
+    def _forward(self, X, **Z):
+        W = torch.round(self.weight * 16) / 16                 # 4-bit-style fake quantisation
+        H = F.linear(X, W) * self.scale
+        return X + torch.cumsum(H, 1) / X.shape[1]
