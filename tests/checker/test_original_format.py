@@ -110,3 +110,11 @@ def test_local_names_that_shadow_builtins_are_allowed(extra):
 def test_builtins_reached_around_a_binding_are_refused(extra):
     result = static(extra=extra)
     assert any(f.category == "security" for f in result.errors), extra
+
+
+def test_batch_leak_from_sample_zero_is_named_as_such(phase):
+    """Changing sample 0 moves the others (the original ttt seed's `self.conv(...)[0]` bug): a batch finding."""
+    from genesys.checker.runtime.causality import check_causality
+    results, _ = phase(check_causality, "leak_batch_first_sample")
+    errors = [f for r in results for f in r.errors]
+    assert any(f.check == "causality.batch" and "changing sample 0" in f.message for f in errors), errors

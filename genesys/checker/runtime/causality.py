@@ -126,16 +126,17 @@ def perturbation_probe(ctx, probe: Probe, length: int, result: CheckResult, ref:
         if probe.dtype == torch.float64 and not torch.isfinite(Y).all():
             raise Unreliable("non-finite outputs in float64")
         tol = probe.perturb_tol * scale
-        X2 = X.clone()
-        X2[1] = noise(X2[1].shape)
-        diff = (probe.forward(X2)[0] - Y[0]).abs().max().item()
-        probe.note("batch_perturbation", diff / scale)
-        if diff > tol:
-            result.errors.append(Finding(
-                "causality", "causality.batch", f"changing sample 1 of the batch changed the output of sample 0 by "
-                f"{diff:.3g} (tolerance {tol:.2g}, length {length}, {probe.label})"
-                + _scaling(ref, "batch_perturbation"), HINT_BATCH))
-            return
+        for changed, seen in ((1, 0), (0, 1)):  # both ways: a design may copy sample 0 into the others
+            X2 = X.clone()
+            X2[changed] = noise(X2[changed].shape)
+            diff = (probe.forward(X2)[seen] - Y[seen]).abs().max().item()
+            probe.note("batch_perturbation", diff / scale)
+            if diff > tol:
+                result.errors.append(Finding(
+                    "causality", "causality.batch", f"changing sample {changed} of the batch changed the output of "
+                    f"sample {seen} by {diff:.3g} (tolerance {tol:.2g}, length {length}, {probe.label})"
+                    + _scaling(ref, "batch_perturbation"), HINT_BATCH))
+                return
         cuts = positions(length, cfg["boundaries"])
         Xk = X[:1].repeat(len(cuts), 1, 1)
         Xp = Xk.clone()
