@@ -3,7 +3,7 @@ import torch.nn.functional as F
 from torch import nn
 import torch.utils.checkpoint
 
-from genesys.gau import GAUBase, gau_test
+from genesys.gau import GAUBase, UnitDecl, gau_test
 
 
 class TTTLinear(GAUBase):
@@ -21,8 +21,8 @@ class TTTLinear(GAUBase):
     and the next mini-batch starts from (W_b, b_b). Mini-batch size 1 is plain online gradient descent.
 
     Computed in the dual form: everything that does not depend on W is prepared for all mini-batches at once
-    (projections, RoPE with positions mod b, eta, tril((Q K^T + 1) * eta_j), eta * K, the LN-gradient
-    constants); the sequential loop only does  [K; Q] W0 + b0 -> G (analytic LN backward),
+    (projections, RoPE with positions mod b by the RotaryEmbedding child, eta, tril((Q K^T + 1) * eta_j),
+    eta * K, the LN-gradient constants); the sequential loop only does  [K; Q] W0 + b0 -> G (analytic LN backward),
     W -= (eta K)^T G,  b -= eta^T G, keeping Q W0 + b0 and tril((Q K^T + 1) eta) G, whose difference
     (Attn = tril(Q K^T) gives the W part, tril(eta) G the b part) is Z_bar, formed after the loop. b is kept as an
     extra row of W (inputs [k 1]), and W is centred over its outputs: LN ignores a per-row shift and every G has
@@ -33,8 +33,7 @@ class TTTLinear(GAUBase):
 
     def __init__(self, embed_dim: int, block_loc: tuple, kwarg_all: dict, device=None, dtype=None,
                  ttt_n_heads=None, ttt_mini_batch: int = 16, ttt_base_lr: float = 1.0,
-                 ttt_rope_theta: float = 10000.0, ttt_ln_eps: float = 1e-6, ttt_checkpoint_group: int = 8,
-                 **kwargs):
+                 ttt_ln_eps: float = 1e-6, ttt_checkpoint_group: int = 8, **kwargs):
         self.factory_kwargs = {"device": device, "dtype": dtype}
         super().__init__(embed_dim, block_loc, kwarg_all)
         n_heads = ttt_n_heads or max(4, embed_dim // 64)
@@ -46,7 +45,6 @@ class TTTLinear(GAUBase):
         self.head_dim = embed_dim // n_heads
         self.mini_batch = ttt_mini_batch
         self.base_lr = ttt_base_lr
-        self.rope_theta = ttt_rope_theta
         self.ln_eps = ttt_ln_eps
         self.checkpoint_group = ttt_checkpoint_group
         H, f = self.n_heads, self.head_dim
@@ -58,6 +56,8 @@ class TTTLinear(GAUBase):
         self.ttt_norm_bias = nn.Parameter(torch.empty(H, f, **self.factory_kwargs))
         self.post_norm = nn.LayerNorm(embed_dim, eps=ttt_ln_eps, **self.factory_kwargs)
         self.out_proj = nn.Linear(embed_dim, embed_dim, bias=False, **self.factory_kwargs)
+        self.rotary_emb = RotaryEmbedding(embed_dim=self.embed_dim, block_loc=self.block_loc, kwarg_all=self.kwarg_all,
+                                          **self.factory_kwargs, **self.kwarg_all)
         if self.W1.device.type != "meta":
             self._init_weights()
 
@@ -68,18 +68,6 @@ class TTTLinear(GAUBase):
         nn.init.ones_(self.ttt_norm_weight)
         nn.init.zeros_(self.ttt_norm_bias)
         self.post_norm.reset_parameters()
-
-    @staticmethod
-    def rope_mod(x, period: int, theta: float):
-        """RoPE on x (B, H, L, f) at positions t mod period, rotating the pairs (i, i + f/2)."""
-        L, f = x.shape[-2], x.shape[-1]
-        dt = torch.float64 if x.dtype == torch.float64 else torch.float32
-        inv_freq = 1.0 / theta ** (torch.arange(0, f, 2, device=x.device, dtype=dt) / f)
-        pos = (torch.arange(L, device=x.device) % period).to(dt)
-        angles = pos[:, None] * inv_freq[None, :]
-        cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)
-        x1, x2 = x.chunk(2, dim=-1)
-        return torch.cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], dim=-1)
 
     @staticmethod
     def ttt_scan(W, kq, MK, c1, c2, eps: float):
@@ -151,8 +139,9 @@ class TTTLinear(GAUBase):
         eta = (self.base_lr / f) * torch.sigmoid(self.lr_proj(X)).transpose(1, 2)  # (B, H, L)
         cdt = torch.float32 if X.dtype in (torch.float16, torch.bfloat16) else X.dtype
         q, k, v, eta = (t.to(cdt) for t in (q, k, v, eta))
-        q = self.rope_mod(q, self.mini_batch, self.rope_theta)
-        k = self.rope_mod(k, self.mini_batch, self.rope_theta)
+        pos = torch.arange(L, device=X.device) % self.mini_batch                  # RoPE within each mini-batch
+        q = self.rotary_emb(X, input_emb=q, input_pos=pos)[1]["output_emb"]
+        k = self.rotary_emb(X, input_emb=k, input_pos=pos)[1]["output_emb"]
         out = self.ttt_dual_form(q, k, v - k, eta, self.W1.to(cdt), self.b1.to(cdt), self.ttt_norm_weight.to(cdt),
                                  self.ttt_norm_bias.to(cdt), self.ln_eps, self.mini_batch, self.checkpoint_group)
         out = out.to(X.dtype).transpose(1, 2).reshape(B, L, D)
@@ -192,7 +181,11 @@ def test_ttt_linear_shapes_and_causality(device=None, dtype=None):
     assert torch.allclose(mix(X2)[0][:, :6], Y[:, :6], atol=1e-5)
 
 
-CHILDREN_DECLARATIONS = []
+CHILDREN_DECLARATIONS = [
+    UnitDecl(unitname="RotaryEmbedding", requirements="RoPE of Z['input_emb'] (B, H, L, f) at Z['input_pos'] "
+             "(positions mod the mini-batch size), returned as Z['output_emb']",
+             inputs=["input_emb", "*input_pos"], outputs=["output_emb"]),
+]
 SPEC = {
     "unitname": "TTTLinear",
     "inputs": ["X"],
@@ -204,9 +197,8 @@ ARGS = {
     "ttt_n_heads": None,
     "ttt_mini_batch": 16,
     "ttt_base_lr": 1.0,
-    "ttt_rope_theta": 10000.0,
     "ttt_ln_eps": 1e-06,
     "ttt_checkpoint_group": 8,
 }
-CHILDREN = []
+CHILDREN = ["RotaryEmbedding"]
 DESC = "TTT-Linear (Sun et al., 2024, 'Learning to (Learn at Test Time)'): an RNN whose state is a linear model."
