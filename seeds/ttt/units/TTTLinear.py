@@ -11,20 +11,25 @@ class TTTLinear(GAUBase):
 
     Per head h (H heads of width f = D / H) the state is W in R^{f x f}, b in R^f. Token j brings the
     self-supervised loss l_j(W, b) = 1/2 ||LN(k_j W + b) - (v_j - k_j)||^2 (LN with a learned per-head gain and
-    bias) and a learning rate eta_j = (base_lr / f) * sigmoid(x_j theta_h + beta_h). Tokens are grouped into
-    mini-batches of size b (positions 0..b-1, b, ..., a trailing L mod b part is its own short mini-batch);
-    within a mini-batch every gradient is taken at the mini-batch's initial (W0, b0):
+    bias). Tokens are grouped into mini-batches of size b (a trailing L mod b part is its own short mini-batch);
+    within a mini-batch every gradient is taken at the mini-batch's initial (W0, b0), and the step that token i
+    (position i = 0..b-1 inside its mini-batch) sees from token j <= i has the learning rate of the official code
 
-        W_i = W0 - sum_{j<=i} eta_j k_j^T G_j,   b_i = b0 - sum_{j<=i} eta_j G_j,   G_j = dl_j / dZ at W0,
+        eta[i, j] = tok_i * (base_lr / f) * sigmoid(x_j theta_h + beta_h),
+        tok_i = max(0, 1/(i+1) + learnable_token_idx_i),
+
+        W_i = W0 - sum_{j<=i} eta[i, j] k_j^T G_j,   b_i = b0 - sum_{j<=i} eta[i, j] G_j,   G_j = dl_j / dZ at W0,
         z_i = q_i W_i + b_i,    out_i = q_i + LN(z_i),
 
-    and the next mini-batch starts from (W_b, b_b). Mini-batch size 1 is plain online gradient descent.
+    i.e. position i takes the running mean of the mini-batch's gradients (at init, learnable_token_idx = 0), not
+    their sum; the next mini-batch starts from the last row's (W, b) (tok_{b-1} = 1/b at init). Mini-batch size 1
+    is plain online gradient descent (tok_0 = 1).
 
     Computed in the dual form: everything that does not depend on W is prepared for all mini-batches at once
-    (projections, RoPE with positions mod b by the RotaryEmbedding child, eta, tril((Q K^T + 1) * eta_j),
-    eta * K, the LN-gradient constants); the sequential loop only does  [K; Q] W0 + b0 -> G (analytic LN backward),
-    W -= (eta K)^T G,  b -= eta^T G, keeping Q W0 + b0 and tril((Q K^T + 1) eta) G, whose difference
-    (Attn = tril(Q K^T) gives the W part, tril(eta) G the b part) is Z_bar, formed after the loop. b is kept as an
+    (projections, RoPE with positions mod b by the RotaryEmbedding child, eta, M = tril((Q K^T + 1) o eta),
+    tok_{b-1} eta_j [k_j 1], the LN-gradient constants); the sequential loop only does [K; Q] W0 + b0 -> G
+    (analytic LN backward), [W; b] -= (tok_{b-1} eta [K 1])^T G, keeping Q W0 + b0 and M G, whose difference
+    (the QK^T part of M is (eta o Attn), the 1 part tril(eta)) is Z_bar, formed after the loop. b is kept as an
     extra row of W (inputs [k 1]), and W is centred over its outputs: LN ignores a per-row shift and every G has
     zero mean, so this changes no result and saves the mean subtraction in the loop. Under autograd the loop runs
     in checkpointed groups of `ttt_checkpoint_group` mini-batches (0: off), so W is kept only at group
@@ -52,6 +57,8 @@ class TTTLinear(GAUBase):
         self.lr_proj = nn.Linear(embed_dim, H, bias=True, **self.factory_kwargs)  # theta_h, beta_h
         self.W1 = nn.Parameter(torch.empty(H, f, f, **self.factory_kwargs))
         self.b1 = nn.Parameter(torch.empty(H, 1, f, **self.factory_kwargs))
+        # tok_i = max(0, 1/(i+1) + learnable_token_idx_i): a raw parameter (no weight decay), one per position
+        self.learnable_token_idx = nn.Parameter(torch.empty(ttt_mini_batch, **self.factory_kwargs))
         self.ttt_norm_weight = nn.Parameter(torch.empty(H, f, **self.factory_kwargs))
         self.ttt_norm_bias = nn.Parameter(torch.empty(H, f, **self.factory_kwargs))
         self.post_norm = nn.LayerNorm(embed_dim, eps=ttt_ln_eps, **self.factory_kwargs)
@@ -65,17 +72,24 @@ class TTTLinear(GAUBase):
     def _init_weights(self):
         nn.init.normal_(self.W1, std=0.02)
         nn.init.zeros_(self.b1)
+        nn.init.zeros_(self.learnable_token_idx)
         nn.init.ones_(self.ttt_norm_weight)
         nn.init.zeros_(self.ttt_norm_bias)
         self.post_norm.reset_parameters()
+
+    @staticmethod
+    def token_factor(learnable_token_idx):
+        """tok_i = max(0, 1/(i+1) + learnable_token_idx_i) for the positions i = 0..b-1 of a mini-batch."""
+        pos = torch.arange(1, learnable_token_idx.shape[0] + 1, device=learnable_token_idx.device)
+        return torch.clamp_min(1.0 / pos.to(learnable_token_idx.dtype) + learnable_token_idx, 0.0)
 
     @staticmethod
     def ttt_scan(W, kq, MK, c1, c2, eps: float):
         """The sequential part of the dual form over the mini-batches given as tuples (one tensor per mini-batch).
 
         W: (., H, f+1, f) the inner model with b as its last row, centred over its outputs (LN ignores a shift and
-        every G has zero mean, so it stays centred); kq: [K 1; Q 1] (B, H, 2b, f+1); MK: [tril((QK^T+1) eta);
-        (eta [K 1])^T] (B, H, b+f+1, b). Returns ([Q W0 + b0], [tril(..) G], W) for the mini-batches."""
+        every G has zero mean, so it stays centred); kq: [K 1; Q 1] (B, H, 2b, f+1); MK: [tril((QK^T+1) o eta);
+        (tok_{b-1} eta_j [K 1])^T] (B, H, b+f+1, b). Returns ([Q W0 + b0], [M G], W) for the mini-batches."""
         zq, mg = [], []
         for kq_n, MK_n, c2_n in zip(kq, MK, c2):
             mb = MK_n.shape[-1]
@@ -88,18 +102,21 @@ class TTTLinear(GAUBase):
             MG, dW = torch.matmul(MK_n, G).split([mb, W.shape[-2]], dim=-2)
             zq.append(Zq)
             mg.append(MG)
-            W = W - dW                                                  # [W; b] - (eta [K 1])^T G
+            W = W - dW                                                  # [W; b] - (eta_last o [K 1])^T G
         return zq, mg, W
 
     @staticmethod
-    def ttt_dual_form(q, k, target, eta, W0, b0, ln_w, ln_b, eps: float, mini_batch: int, group: int = 0):
-        """TTT-Linear over a whole sequence. q, k, target: (B, H, L, f); eta: (B, H, L); W0: (H, f, f);
-        b0: (H, 1, f); ln_w, ln_b: (H, f). Returns q + LN(Z_bar): (B, H, L, f)."""
+    def ttt_dual_form(q, k, target, eta, tok, W0, b0, ln_w, ln_b, eps: float, mini_batch: int, group: int = 0):
+        """TTT-Linear over a whole sequence. q, k, target: (B, H, L, f); eta: (B, H, L), the token factor
+        (base_lr / f) sigmoid(x_j theta + beta); tok: (b,), the position factor (eta[i, j] = tok_i eta_j);
+        W0: (H, f, f); b0: (H, 1, f); ln_w, ln_b: (H, f). Returns q + LN(Z_bar): (B, H, L, f)."""
         B, H, L, f = q.shape
         mb = mini_batch
         N = -(-L // mb)
         pad = N * mb - L
-        if pad:  # a padded token has k = q = 0 and eta = 0: it changes no state and no earlier output
+        # a padded token has k = q = 0 and eta = 0: it changes no state and no earlier output, so a trailing short
+        # mini-batch uses tok[:L mod b] for its rows (its hand-off row is never used)
+        if pad:
             q, k, target = (F.pad(t, (0, 0, 0, pad)) for t in (q, k, target))
             eta = F.pad(eta, (0, pad))
         # mini-batches first: (N, B, H, b, .), so that each mini-batch is one contiguous tensor
@@ -107,9 +124,10 @@ class TTTLinear(GAUBase):
         eta = eta.reshape(B, H, N, mb).movedim(2, 0)
         one = torch.ones_like(kc[..., :1])
         k1, q1 = torch.cat([kc, one], dim=-1), torch.cat([qc, one], dim=-1)        # [k 1], [q 1]
-        M = (torch.matmul(qc, kc.transpose(-1, -2)) + 1.0) * eta.unsqueeze(-2)
-        M = M.tril()                                                                 # tril((QK^T + 1) eta_j)
-        MK = torch.cat([M, (k1 * eta.unsqueeze(-1)).transpose(-1, -2)], dim=-2)      # (N, B, H, b+f+1, b)
+        eta_ij = tok.view(mb, 1) * eta.unsqueeze(-2)                                  # (N, B, H, b, b)
+        M = ((torch.matmul(qc, kc.transpose(-1, -2)) + 1.0) * eta_ij).tril()          # tril((QK^T + 1) o eta)
+        last = (k1 * (tok[-1] * eta).unsqueeze(-1)).transpose(-1, -2)                # (eta_last o [K 1])^T
+        MK = torch.cat([M, last], dim=-2)                                            # (N, B, H, b+f+1, b)
         kq = torch.cat([k1, q1], dim=-2)                                             # (N, B, H, 2b, f+1)
         w = ln_w.view(1, H, 1, f)
         c1 = w * w
@@ -139,10 +157,11 @@ class TTTLinear(GAUBase):
         eta = (self.base_lr / f) * torch.sigmoid(self.lr_proj(X)).transpose(1, 2)  # (B, H, L)
         cdt = torch.float32 if X.dtype in (torch.float16, torch.bfloat16) else X.dtype
         q, k, v, eta = (t.to(cdt) for t in (q, k, v, eta))
+        tok = self.token_factor(self.learnable_token_idx.to(cdt))
         pos = torch.arange(L, device=X.device) % self.mini_batch                  # RoPE within each mini-batch
         q = self.rotary_emb(X, input_emb=q, input_pos=pos)[1]["output_emb"]
         k = self.rotary_emb(X, input_emb=k, input_pos=pos)[1]["output_emb"]
-        out = self.ttt_dual_form(q, k, v - k, eta, self.W1.to(cdt), self.b1.to(cdt), self.ttt_norm_weight.to(cdt),
+        out = self.ttt_dual_form(q, k, v - k, eta, tok, self.W1.to(cdt), self.b1.to(cdt), self.ttt_norm_weight.to(cdt),
                                  self.ttt_norm_bias.to(cdt), self.ln_eps, self.mini_batch, self.checkpoint_group)
         out = out.to(X.dtype).transpose(1, 2).reshape(B, L, D)
         return self.out_proj(self.post_norm(out))
@@ -158,7 +177,8 @@ def test_ttt_linear_minibatch_one_is_online_gd(device=None, dtype=None):
     W0 = torch.randn(H, f, f, dtype=torch.float64) * 0.3
     b0 = torch.randn(H, 1, f, dtype=torch.float64) * 0.1
     lw, lb = 1 + 0.1 * torch.randn(H, f, dtype=torch.float64), 0.1 * torch.randn(H, f, dtype=torch.float64)
-    out = TTTLinear.ttt_dual_form(q, k, tgt, eta, W0, b0, lw, lb, 1e-6, 1)
+    tok = TTTLinear.token_factor(torch.zeros(1, dtype=torch.float64))  # at b = 1: tok_0 = 1/(0+1) + 0 = 1
+    out = TTTLinear.ttt_dual_form(q, k, tgt, eta, tok, W0, b0, lw, lb, 1e-6, 1)
     for h in range(H):
         W, b = W0[h].clone(), b0[h, 0].clone()
         for t in range(L):
