@@ -153,16 +153,22 @@ class TTTLinear(GAUBase):
     def _forward(self, X, **Z):
         B, L, D = X.shape
         H, f = self.n_heads, self.head_dim
+        # the q, k, v projections may run in low precision (autocast); the inner learning problem may not: its
+        # learning rates, RoPE, inner LayerNorm and the sequential scan (whose errors would compound over the
+        # mini-batches) run in float32 (float64 for float64 inputs) with autocast off
         q, k, v = self.qkv_proj(X).view(B, L, 3, H, f).permute(2, 0, 3, 1, 4)   # (B, H, L, f) each
-        eta = (self.base_lr / f) * torch.sigmoid(self.lr_proj(X)).transpose(1, 2)  # (B, H, L)
-        cdt = torch.float32 if X.dtype in (torch.float16, torch.bfloat16) else X.dtype
-        q, k, v, eta = (t.to(cdt) for t in (q, k, v, eta))
-        tok = self.token_factor(self.learnable_token_idx.to(cdt))
-        pos = torch.arange(L, device=X.device) % self.mini_batch                  # RoPE within each mini-batch
-        q = self.rotary_emb(X, input_emb=q, input_pos=pos)[1]["output_emb"]
-        k = self.rotary_emb(X, input_emb=k, input_pos=pos)[1]["output_emb"]
-        out = self.ttt_dual_form(q, k, v - k, eta, tok, self.W1.to(cdt), self.b1.to(cdt), self.ttt_norm_weight.to(cdt),
-                                 self.ttt_norm_bias.to(cdt), self.ln_eps, self.mini_batch, self.checkpoint_group)
+        cdt = torch.float64 if X.dtype == torch.float64 else torch.float32
+        with torch.autocast(X.device.type, enabled=False):
+            q, k, v = (t.to(cdt) for t in (q, k, v))
+            lr_logits = F.linear(X.to(cdt), self.lr_proj.weight.to(cdt), self.lr_proj.bias.to(cdt))
+            eta = (self.base_lr / f) * torch.sigmoid(lr_logits).transpose(1, 2)  # (B, H, L)
+            tok = self.token_factor(self.learnable_token_idx.to(cdt))
+            pos = torch.arange(L, device=X.device) % self.mini_batch              # RoPE within each mini-batch
+            q = self.rotary_emb(X, input_emb=q, input_pos=pos)[1]["output_emb"]
+            k = self.rotary_emb(X, input_emb=k, input_pos=pos)[1]["output_emb"]
+            out = self.ttt_dual_form(q, k, v - k, eta, tok, self.W1.to(cdt), self.b1.to(cdt),
+                                     self.ttt_norm_weight.to(cdt), self.ttt_norm_bias.to(cdt), self.ln_eps,
+                                     self.mini_batch, self.checkpoint_group)
         out = out.to(X.dtype).transpose(1, 2).reshape(B, L, D)
         return self.out_proj(self.post_norm(out))
 
