@@ -30,8 +30,10 @@ class TTTLinear(GAUBase):
     tok_{b-1} eta_j [k_j 1], the LN-gradient constants); the sequential loop only does [K; Q] W0 + b0 -> G
     (analytic LN backward), [W; b] -= (tok_{b-1} eta [K 1])^T G, keeping Q W0 + b0 and M G, whose difference
     (the QK^T part of M is (eta o Attn), the 1 part tril(eta)) is Z_bar, formed after the loop. b is kept as an
-    extra row of W (inputs [k 1]), and W is centred over its outputs: LN ignores a per-row shift and every G has
-    zero mean, so this changes no result and saves the mean subtraction in the loop. Under autograd the loop runs
+    extra row of W (inputs [k 1]). The loop centres K W0 + b0 explicitly: relying on a W centred over its
+    outputs instead (exact in real arithmetic, as G has zero mean) let float32 round-off in the mean of W grow
+    through the uncentred LN gradient, exponentially along the sequence (float32 vs float64 off by ~100 % after
+    ~2000 tokens at init), at no measurable saving. Under autograd the loop runs
     in checkpointed groups of `ttt_checkpoint_group` mini-batches (0: off), so W is kept only at group
     boundaries, not for every mini-batch. Output: post LayerNorm, then out_proj.
     """
@@ -87,14 +89,14 @@ class TTTLinear(GAUBase):
     def ttt_scan(W, kq, MK, c1, c2, eps: float):
         """The sequential part of the dual form over the mini-batches given as tuples (one tensor per mini-batch).
 
-        W: (., H, f+1, f) the inner model with b as its last row, centred over its outputs (LN ignores a shift and
-        every G has zero mean, so it stays centred); kq: [K 1; Q 1] (B, H, 2b, f+1); MK: [tril((QK^T+1) o eta);
+        W: (., H, f+1, f) the inner model with b as its last row; kq: [K 1; Q 1] (B, H, 2b, f+1); MK: [tril((QK^T+1) o eta);
         (tok_{b-1} eta_j [K 1])^T] (B, H, b+f+1, b). Returns ([Q W0 + b0], [M G], W) for the mini-batches."""
         zq, mg = [], []
         for kq_n, MK_n, c2_n in zip(kq, MK, c2):
             mb = MK_n.shape[-1]
-            Zk, Zq = torch.matmul(kq_n, W).split(mb, dim=-2)            # centred K W0 + b0 and Q W0 + b0
-            rstd = torch.rsqrt(torch.var(Zk, dim=-1, keepdim=True, correction=0) + eps)
+            Zk, Zq = torch.matmul(kq_n, W).split(mb, dim=-2)            # K W0 + b0 and Q W0 + b0
+            Zk = Zk - Zk.mean(-1, keepdim=True)                         # the LN's centring, explicitly (see above)
+            rstd = torch.rsqrt(Zk.square().mean(-1, keepdim=True) + eps)
             xh = Zk * rstd
             gx = torch.addcmul(c2_n, c1, xh)                            # dl/d xhat = g * (g xhat + beta - target)
             G = rstd * torch.addcmul(gx - gx.mean(-1, keepdim=True), xh, (gx * xh).mean(-1, keepdim=True),
@@ -132,8 +134,7 @@ class TTTLinear(GAUBase):
         w = ln_w.view(1, H, 1, f)
         c1 = w * w
         c2 = w * (ln_b.view(1, H, 1, f) - tc)                                        # (N, B, H, b, f)
-        Wb = torch.cat([W0, b0], dim=-2)
-        W = (Wb - Wb.mean(-1, keepdim=True)).unsqueeze(0)                           # (1, H, f+1, f)
+        W = torch.cat([W0, b0], dim=-2).unsqueeze(0)                                # (1, H, f+1, f)
         # one tensor per mini-batch (unbind: its backward is one stack, not a full-size zero tensor per slice)
         kq, MK, c2 = kq.contiguous().unbind(0), MK.contiguous().unbind(0), c2.contiguous().unbind(0)
         if group and torch.is_grad_enabled() and N > group:
