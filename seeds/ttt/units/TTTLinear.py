@@ -3,7 +3,7 @@ import torch.nn.functional as F
 from torch import nn
 import torch.utils.checkpoint
 
-from genesys.gau import GAUBase, gau_test
+from genesys.gau import GAUBase, UnitDecl, gau_test
 
 
 class TTTLinear(GAUBase):
@@ -11,30 +11,36 @@ class TTTLinear(GAUBase):
 
     Per head h (H heads of width f = D / H) the state is W in R^{f x f}, b in R^f. Token j brings the
     self-supervised loss l_j(W, b) = 1/2 ||LN(k_j W + b) - (v_j - k_j)||^2 (LN with a learned per-head gain and
-    bias) and a learning rate eta_j = (base_lr / f) * sigmoid(x_j theta_h + beta_h). Tokens are grouped into
-    mini-batches of size b (positions 0..b-1, b, ..., a trailing L mod b part is its own short mini-batch);
-    within a mini-batch every gradient is taken at the mini-batch's initial (W0, b0):
+    bias). Tokens are grouped into mini-batches of size b (a trailing L mod b part is its own short mini-batch);
+    within a mini-batch every gradient is taken at the mini-batch's initial (W0, b0), and the step that token i
+    (position i = 0..b-1 inside its mini-batch) sees from token j <= i has the learning rate of the official code
 
-        W_i = W0 - sum_{j<=i} eta_j k_j^T G_j,   b_i = b0 - sum_{j<=i} eta_j G_j,   G_j = dl_j / dZ at W0,
+        eta[i, j] = tok_i * (base_lr / f) * sigmoid(x_j theta_h + beta_h),
+        tok_i = max(0, 1/(i+1) + learnable_token_idx_i),
+
+        W_i = W0 - sum_{j<=i} eta[i, j] k_j^T G_j,   b_i = b0 - sum_{j<=i} eta[i, j] G_j,   G_j = dl_j / dZ at W0,
         z_i = q_i W_i + b_i,    out_i = q_i + LN(z_i),
 
-    and the next mini-batch starts from (W_b, b_b). Mini-batch size 1 is plain online gradient descent.
+    i.e. position i takes the running mean of the mini-batch's gradients (at init, learnable_token_idx = 0), not
+    their sum; the next mini-batch starts from the last row's (W, b) (tok_{b-1} = 1/b at init). Mini-batch size 1
+    is plain online gradient descent (tok_0 = 1).
 
     Computed in the dual form: everything that does not depend on W is prepared for all mini-batches at once
-    (projections, RoPE with positions mod b, eta, tril((Q K^T + 1) * eta_j), eta * K, the LN-gradient
-    constants); the sequential loop only does  [K; Q] W0 + b0 -> G (analytic LN backward),
-    W -= (eta K)^T G,  b -= eta^T G, keeping Q W0 + b0 and tril((Q K^T + 1) eta) G, whose difference
-    (Attn = tril(Q K^T) gives the W part, tril(eta) G the b part) is Z_bar, formed after the loop. b is kept as an
-    extra row of W (inputs [k 1]), and W is centred over its outputs: LN ignores a per-row shift and every G has
-    zero mean, so this changes no result and saves the mean subtraction in the loop. Under autograd the loop runs
+    (projections, RoPE with positions mod b by the RotaryEmbedding child, eta, M = tril((Q K^T + 1) o eta),
+    tok_{b-1} eta_j [k_j 1], the LN-gradient constants); the sequential loop only does [K; Q] W0 + b0 -> G
+    (analytic LN backward), [W; b] -= (tok_{b-1} eta [K 1])^T G, keeping Q W0 + b0 and M G, whose difference
+    (the QK^T part of M is (eta o Attn), the 1 part tril(eta)) is Z_bar, formed after the loop. b is kept as an
+    extra row of W (inputs [k 1]). The loop centres K W0 + b0 explicitly: relying on a W centred over its
+    outputs instead (exact in real arithmetic, as G has zero mean) let float32 round-off in the mean of W grow
+    through the uncentred LN gradient, exponentially along the sequence (float32 vs float64 off by ~100 % after
+    ~2000 tokens at init), at no measurable saving. Under autograd the loop runs
     in checkpointed groups of `ttt_checkpoint_group` mini-batches (0: off), so W is kept only at group
     boundaries, not for every mini-batch. Output: post LayerNorm, then out_proj.
     """
 
     def __init__(self, embed_dim: int, block_loc: tuple, kwarg_all: dict, device=None, dtype=None,
                  ttt_n_heads=None, ttt_mini_batch: int = 16, ttt_base_lr: float = 1.0,
-                 ttt_rope_theta: float = 10000.0, ttt_ln_eps: float = 1e-6, ttt_checkpoint_group: int = 8,
-                 **kwargs):
+                 ttt_ln_eps: float = 1e-6, ttt_checkpoint_group: int = 8, **kwargs):
         self.factory_kwargs = {"device": device, "dtype": dtype}
         super().__init__(embed_dim, block_loc, kwarg_all)
         n_heads = ttt_n_heads or max(4, embed_dim // 64)
@@ -46,7 +52,6 @@ class TTTLinear(GAUBase):
         self.head_dim = embed_dim // n_heads
         self.mini_batch = ttt_mini_batch
         self.base_lr = ttt_base_lr
-        self.rope_theta = ttt_rope_theta
         self.ln_eps = ttt_ln_eps
         self.checkpoint_group = ttt_checkpoint_group
         H, f = self.n_heads, self.head_dim
@@ -54,10 +59,14 @@ class TTTLinear(GAUBase):
         self.lr_proj = nn.Linear(embed_dim, H, bias=True, **self.factory_kwargs)  # theta_h, beta_h
         self.W1 = nn.Parameter(torch.empty(H, f, f, **self.factory_kwargs))
         self.b1 = nn.Parameter(torch.empty(H, 1, f, **self.factory_kwargs))
+        # tok_i = max(0, 1/(i+1) + learnable_token_idx_i): a raw parameter (no weight decay), one per position
+        self.learnable_token_idx = nn.Parameter(torch.empty(ttt_mini_batch, **self.factory_kwargs))
         self.ttt_norm_weight = nn.Parameter(torch.empty(H, f, **self.factory_kwargs))
         self.ttt_norm_bias = nn.Parameter(torch.empty(H, f, **self.factory_kwargs))
         self.post_norm = nn.LayerNorm(embed_dim, eps=ttt_ln_eps, **self.factory_kwargs)
         self.out_proj = nn.Linear(embed_dim, embed_dim, bias=False, **self.factory_kwargs)
+        self.rotary_emb = RotaryEmbedding(embed_dim=self.embed_dim, block_loc=self.block_loc, kwarg_all=self.kwarg_all,
+                                          **self.factory_kwargs, **self.kwarg_all)
         if self.W1.device.type != "meta":
             self._init_weights()
 
@@ -65,34 +74,29 @@ class TTTLinear(GAUBase):
     def _init_weights(self):
         nn.init.normal_(self.W1, std=0.02)
         nn.init.zeros_(self.b1)
+        nn.init.zeros_(self.learnable_token_idx)
         nn.init.ones_(self.ttt_norm_weight)
         nn.init.zeros_(self.ttt_norm_bias)
         self.post_norm.reset_parameters()
 
     @staticmethod
-    def rope_mod(x, period: int, theta: float):
-        """RoPE on x (B, H, L, f) at positions t mod period, rotating the pairs (i, i + f/2)."""
-        L, f = x.shape[-2], x.shape[-1]
-        dt = torch.float64 if x.dtype == torch.float64 else torch.float32
-        inv_freq = 1.0 / theta ** (torch.arange(0, f, 2, device=x.device, dtype=dt) / f)
-        pos = (torch.arange(L, device=x.device) % period).to(dt)
-        angles = pos[:, None] * inv_freq[None, :]
-        cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)
-        x1, x2 = x.chunk(2, dim=-1)
-        return torch.cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], dim=-1)
+    def token_factor(learnable_token_idx):
+        """tok_i = max(0, 1/(i+1) + learnable_token_idx_i) for the positions i = 0..b-1 of a mini-batch."""
+        pos = torch.arange(1, learnable_token_idx.shape[0] + 1, device=learnable_token_idx.device)
+        return torch.clamp_min(1.0 / pos.to(learnable_token_idx.dtype) + learnable_token_idx, 0.0)
 
     @staticmethod
     def ttt_scan(W, kq, MK, c1, c2, eps: float):
         """The sequential part of the dual form over the mini-batches given as tuples (one tensor per mini-batch).
 
-        W: (., H, f+1, f) the inner model with b as its last row, centred over its outputs (LN ignores a shift and
-        every G has zero mean, so it stays centred); kq: [K 1; Q 1] (B, H, 2b, f+1); MK: [tril((QK^T+1) eta);
-        (eta [K 1])^T] (B, H, b+f+1, b). Returns ([Q W0 + b0], [tril(..) G], W) for the mini-batches."""
+        W: (., H, f+1, f) the inner model with b as its last row; kq: [K 1; Q 1] (B, H, 2b, f+1); MK: [tril((QK^T+1) o eta);
+        (tok_{b-1} eta_j [K 1])^T] (B, H, b+f+1, b). Returns ([Q W0 + b0], [M G], W) for the mini-batches."""
         zq, mg = [], []
         for kq_n, MK_n, c2_n in zip(kq, MK, c2):
             mb = MK_n.shape[-1]
-            Zk, Zq = torch.matmul(kq_n, W).split(mb, dim=-2)            # centred K W0 + b0 and Q W0 + b0
-            rstd = torch.rsqrt(torch.var(Zk, dim=-1, keepdim=True, correction=0) + eps)
+            Zk, Zq = torch.matmul(kq_n, W).split(mb, dim=-2)            # K W0 + b0 and Q W0 + b0
+            Zk = Zk - Zk.mean(-1, keepdim=True)                         # the LN's centring, explicitly (see above)
+            rstd = torch.rsqrt(Zk.square().mean(-1, keepdim=True) + eps)
             xh = Zk * rstd
             gx = torch.addcmul(c2_n, c1, xh)                            # dl/d xhat = g * (g xhat + beta - target)
             G = rstd * torch.addcmul(gx - gx.mean(-1, keepdim=True), xh, (gx * xh).mean(-1, keepdim=True),
@@ -100,18 +104,21 @@ class TTTLinear(GAUBase):
             MG, dW = torch.matmul(MK_n, G).split([mb, W.shape[-2]], dim=-2)
             zq.append(Zq)
             mg.append(MG)
-            W = W - dW                                                  # [W; b] - (eta [K 1])^T G
+            W = W - dW                                                  # [W; b] - (eta_last o [K 1])^T G
         return zq, mg, W
 
     @staticmethod
-    def ttt_dual_form(q, k, target, eta, W0, b0, ln_w, ln_b, eps: float, mini_batch: int, group: int = 0):
-        """TTT-Linear over a whole sequence. q, k, target: (B, H, L, f); eta: (B, H, L); W0: (H, f, f);
-        b0: (H, 1, f); ln_w, ln_b: (H, f). Returns q + LN(Z_bar): (B, H, L, f)."""
+    def ttt_dual_form(q, k, target, eta, tok, W0, b0, ln_w, ln_b, eps: float, mini_batch: int, group: int = 0):
+        """TTT-Linear over a whole sequence. q, k, target: (B, H, L, f); eta: (B, H, L), the token factor
+        (base_lr / f) sigmoid(x_j theta + beta); tok: (b,), the position factor (eta[i, j] = tok_i eta_j);
+        W0: (H, f, f); b0: (H, 1, f); ln_w, ln_b: (H, f). Returns q + LN(Z_bar): (B, H, L, f)."""
         B, H, L, f = q.shape
         mb = mini_batch
         N = -(-L // mb)
         pad = N * mb - L
-        if pad:  # a padded token has k = q = 0 and eta = 0: it changes no state and no earlier output
+        # a padded token has k = q = 0 and eta = 0: it changes no state and no earlier output, so a trailing short
+        # mini-batch uses tok[:L mod b] for its rows (its hand-off row is never used)
+        if pad:
             q, k, target = (F.pad(t, (0, 0, 0, pad)) for t in (q, k, target))
             eta = F.pad(eta, (0, pad))
         # mini-batches first: (N, B, H, b, .), so that each mini-batch is one contiguous tensor
@@ -119,15 +126,15 @@ class TTTLinear(GAUBase):
         eta = eta.reshape(B, H, N, mb).movedim(2, 0)
         one = torch.ones_like(kc[..., :1])
         k1, q1 = torch.cat([kc, one], dim=-1), torch.cat([qc, one], dim=-1)        # [k 1], [q 1]
-        M = (torch.matmul(qc, kc.transpose(-1, -2)) + 1.0) * eta.unsqueeze(-2)
-        M = M.tril()                                                                 # tril((QK^T + 1) eta_j)
-        MK = torch.cat([M, (k1 * eta.unsqueeze(-1)).transpose(-1, -2)], dim=-2)      # (N, B, H, b+f+1, b)
+        eta_ij = tok.view(mb, 1) * eta.unsqueeze(-2)                                  # (N, B, H, b, b)
+        M = ((torch.matmul(qc, kc.transpose(-1, -2)) + 1.0) * eta_ij).tril()          # tril((QK^T + 1) o eta)
+        last = (k1 * (tok[-1] * eta).unsqueeze(-1)).transpose(-1, -2)                # (eta_last o [K 1])^T
+        MK = torch.cat([M, last], dim=-2)                                            # (N, B, H, b+f+1, b)
         kq = torch.cat([k1, q1], dim=-2)                                             # (N, B, H, 2b, f+1)
         w = ln_w.view(1, H, 1, f)
         c1 = w * w
         c2 = w * (ln_b.view(1, H, 1, f) - tc)                                        # (N, B, H, b, f)
-        Wb = torch.cat([W0, b0], dim=-2)
-        W = (Wb - Wb.mean(-1, keepdim=True)).unsqueeze(0)                           # (1, H, f+1, f)
+        W = torch.cat([W0, b0], dim=-2).unsqueeze(0)                                # (1, H, f+1, f)
         # one tensor per mini-batch (unbind: its backward is one stack, not a full-size zero tensor per slice)
         kq, MK, c2 = kq.contiguous().unbind(0), MK.contiguous().unbind(0), c2.contiguous().unbind(0)
         if group and torch.is_grad_enabled() and N > group:
@@ -147,14 +154,22 @@ class TTTLinear(GAUBase):
     def _forward(self, X, **Z):
         B, L, D = X.shape
         H, f = self.n_heads, self.head_dim
+        # the q, k, v projections may run in low precision (autocast); the inner learning problem may not: its
+        # learning rates, RoPE, inner LayerNorm and the sequential scan (whose errors would compound over the
+        # mini-batches) run in float32 (float64 for float64 inputs) with autocast off
         q, k, v = self.qkv_proj(X).view(B, L, 3, H, f).permute(2, 0, 3, 1, 4)   # (B, H, L, f) each
-        eta = (self.base_lr / f) * torch.sigmoid(self.lr_proj(X)).transpose(1, 2)  # (B, H, L)
-        cdt = torch.float32 if X.dtype in (torch.float16, torch.bfloat16) else X.dtype
-        q, k, v, eta = (t.to(cdt) for t in (q, k, v, eta))
-        q = self.rope_mod(q, self.mini_batch, self.rope_theta)
-        k = self.rope_mod(k, self.mini_batch, self.rope_theta)
-        out = self.ttt_dual_form(q, k, v - k, eta, self.W1.to(cdt), self.b1.to(cdt), self.ttt_norm_weight.to(cdt),
-                                 self.ttt_norm_bias.to(cdt), self.ln_eps, self.mini_batch, self.checkpoint_group)
+        cdt = torch.float64 if X.dtype == torch.float64 else torch.float32
+        with torch.autocast(X.device.type, enabled=False):
+            q, k, v = (t.to(cdt) for t in (q, k, v))
+            lr_logits = F.linear(X.to(cdt), self.lr_proj.weight.to(cdt), self.lr_proj.bias.to(cdt))
+            eta = (self.base_lr / f) * torch.sigmoid(lr_logits).transpose(1, 2)  # (B, H, L)
+            tok = self.token_factor(self.learnable_token_idx.to(cdt))
+            pos = torch.arange(L, device=X.device) % self.mini_batch              # RoPE within each mini-batch
+            q = self.rotary_emb(X, input_emb=q, input_pos=pos)[1]["output_emb"]
+            k = self.rotary_emb(X, input_emb=k, input_pos=pos)[1]["output_emb"]
+            out = self.ttt_dual_form(q, k, v - k, eta, tok, self.W1.to(cdt), self.b1.to(cdt),
+                                     self.ttt_norm_weight.to(cdt), self.ttt_norm_bias.to(cdt), self.ln_eps,
+                                     self.mini_batch, self.checkpoint_group)
         out = out.to(X.dtype).transpose(1, 2).reshape(B, L, D)
         return self.out_proj(self.post_norm(out))
 
@@ -169,7 +184,8 @@ def test_ttt_linear_minibatch_one_is_online_gd(device=None, dtype=None):
     W0 = torch.randn(H, f, f, dtype=torch.float64) * 0.3
     b0 = torch.randn(H, 1, f, dtype=torch.float64) * 0.1
     lw, lb = 1 + 0.1 * torch.randn(H, f, dtype=torch.float64), 0.1 * torch.randn(H, f, dtype=torch.float64)
-    out = TTTLinear.ttt_dual_form(q, k, tgt, eta, W0, b0, lw, lb, 1e-6, 1)
+    tok = TTTLinear.token_factor(torch.zeros(1, dtype=torch.float64))  # at b = 1: tok_0 = 1/(0+1) + 0 = 1
+    out = TTTLinear.ttt_dual_form(q, k, tgt, eta, tok, W0, b0, lw, lb, 1e-6, 1)
     for h in range(H):
         W, b = W0[h].clone(), b0[h, 0].clone()
         for t in range(L):
@@ -192,7 +208,11 @@ def test_ttt_linear_shapes_and_causality(device=None, dtype=None):
     assert torch.allclose(mix(X2)[0][:, :6], Y[:, :6], atol=1e-5)
 
 
-CHILDREN_DECLARATIONS = []
+CHILDREN_DECLARATIONS = [
+    UnitDecl(unitname="RotaryEmbedding", requirements="RoPE of Z['input_emb'] (B, H, L, f) at Z['input_pos'] "
+             "(positions mod the mini-batch size), returned as Z['output_emb']",
+             inputs=["input_emb", "*input_pos"], outputs=["output_emb"]),
+]
 SPEC = {
     "unitname": "TTTLinear",
     "inputs": ["X"],
@@ -204,9 +224,8 @@ ARGS = {
     "ttt_n_heads": None,
     "ttt_mini_batch": 16,
     "ttt_base_lr": 1.0,
-    "ttt_rope_theta": 10000.0,
     "ttt_ln_eps": 1e-06,
     "ttt_checkpoint_group": 8,
 }
-CHILDREN = []
+CHILDREN = ["RotaryEmbedding"]
 DESC = "TTT-Linear (Sun et al., 2024, 'Learning to (Learn at Test Time)'): an RNN whose state is a linear model."
