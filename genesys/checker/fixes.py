@@ -71,22 +71,28 @@ def original_import_fix(source: str, file: str) -> Tuple[str, List[Fix]]:
     return fixed, [Fix(file, line, "rewrote the original Genesys import line to `from genesys.gau import ...`")]
 
 
-def class_name_fix(source: str, file: str) -> Tuple[str, List[Fix]]:
-    """`obj.__class__.__name__` (common in __repr__) becomes `type(obj).__name__`: the same value, without the
-    `__class__` attribute that the security level refuses (it is the first step of sandbox escapes)."""
+def _rewrite(source: str, find_edits) -> Tuple[str, List[Fix]]:
+    """Apply the edits `find_edits(module)` proposes on the parsed source (none if it does not parse)."""
     try:
         module = ast.parse(source)
     except SyntaxError:
         return source, []
-    edits = []
-    for node in ast.walk(module):
-        if (isinstance(node, ast.Attribute) and node.attr in ("__name__", "__qualname__")
-                and isinstance(node.value, ast.Attribute) and node.value.attr == "__class__"):
-            owner = node.value.value
-            text = f"type({ast.unparse(owner)}).{node.attr}"
-            edits.append(Edit((node.lineno, node.col_offset), (node.end_lineno, node.end_col_offset), text,
-                              Fix(file, node.lineno, f"rewrote {ast.unparse(node)} as {text}")))
+    edits = find_edits(module)
     return apply_edits(source, edits), [e.fix for e in sorted(edits, key=lambda e: e.start)]
+
+
+def class_name_fix(source: str, file: str) -> Tuple[str, List[Fix]]:
+    """`obj.__class__.__name__` (common in __repr__) becomes `type(obj).__name__`: the same value, without the
+    `__class__` attribute that the security level refuses (it is the first step of sandbox escapes)."""
+    return _rewrite(source, lambda module: [_type_name_edit(node, file) for node in ast.walk(module) if (
+        isinstance(node, ast.Attribute) and node.attr in ("__name__", "__qualname__")
+        and isinstance(node.value, ast.Attribute) and node.value.attr == "__class__")])
+
+
+def _type_name_edit(node: ast.Attribute, file: str) -> Edit:
+    text = f"type({ast.unparse(node.value.value)}).{node.attr}"
+    return Edit((node.lineno, node.col_offset), (node.end_lineno, node.end_col_offset), text,
+                Fix(file, node.lineno, f"rewrote {ast.unparse(node)} as {text}"))
 
 
 def _catches_import_error(handler: ast.ExceptHandler) -> bool:
@@ -100,28 +106,27 @@ def optional_import_fix(source: str, file: str, allowed) -> Tuple[str, List[Fix]
     """An import of a module outside the allow-list inside `try: ... except ImportError:` (an optional fast
     kernel such as causal_conv1d) becomes `raise ImportError(...)`: the design takes its own fallback branch and
     the module is never imported. `allowed(module, names)` says whether an import statement is allowed."""
-    try:
-        module = ast.parse(source)
-    except SyntaxError:
-        return source, []
+    return _rewrite(source, lambda module: [edit for node in ast.walk(module) if isinstance(node, ast.Try) and any(
+        _catches_import_error(h) for h in node.handlers) for edit in _refused_imports(node, file, allowed)])
+
+
+def _refused_imports(node: ast.Try, file: str, allowed) -> List[Edit]:
+    """`raise ImportError` edits for the imports in a try body that the allow-list refuses."""
     edits = []
-    for node in ast.walk(module):
-        if not (isinstance(node, ast.Try) and any(_catches_import_error(h) for h in node.handlers)):
+    for stmt in node.body:
+        if isinstance(stmt, ast.Import) and all(allowed(a.name, None) for a in stmt.names):
             continue
-        for stmt in node.body:
-            if isinstance(stmt, ast.Import) and all(allowed(a.name, None) for a in stmt.names):
-                continue
-            if isinstance(stmt, ast.ImportFrom) and (stmt.level == 0 and allowed(stmt.module or "",
-                                                                                 [a.name for a in stmt.names])):
-                continue
-            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                what = ast.unparse(stmt)
-                text = f"raise ImportError({'optional import refused by the checker: ' + what!r})"
-                edits.append(Edit((stmt.lineno, stmt.col_offset), (stmt.end_lineno, stmt.end_col_offset), text,
-                                  Fix(file, stmt.lineno, f"replaced the optional import `{what}` (not on the "
-                                                         "allow-list) by `raise ImportError`; the design's own "
-                                                         "fallback runs instead")))
-    return apply_edits(source, edits), [e.fix for e in sorted(edits, key=lambda e: e.start)]
+        if isinstance(stmt, ast.ImportFrom) and stmt.level == 0 and allowed(stmt.module or "",
+                                                                            [a.name for a in stmt.names]):
+            continue
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            what = ast.unparse(stmt)
+            text = f"raise ImportError({'optional import refused by the checker: ' + what!r})"
+            edits.append(Edit((stmt.lineno, stmt.col_offset), (stmt.end_lineno, stmt.end_col_offset), text,
+                              Fix(file, stmt.lineno, f"replaced the optional import `{what}` (not on the "
+                                                     "allow-list) by `raise ImportError`; the design's own "
+                                                     "fallback runs instead")))
+    return edits
 
 
 def bound_names(module: ast.Module) -> Set[str]:
