@@ -3,8 +3,8 @@
 Two independent probes, each at every causality length (>= 2, one past the largest chunk boundary):
 - gradient: for output position t of sample 0, d Y[0, t] / d X must vanish for positions > t and for the
   other samples of the batch (one backward per probed position, one shared forward);
-- perturbation: replacing the inputs after position s (or another sample entirely) leaves outputs up to s
-  (or of sample 0) unchanged up to a tolerance times the output scale.
+- perturbation: replacing the inputs after position s (or one sample entirely, sample 1 and then sample 0) leaves
+  outputs up to s (or of the other sample) unchanged up to a tolerance times the output scale.
 Both run in training mode with the RNG re-seeded before each forward, so dropout and batch statistics take
 part (normalising over time or over the batch is a leak in training).
 
