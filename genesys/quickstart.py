@@ -91,7 +91,9 @@ def summary_table(results: List[DesignResult], scale: str) -> Table:
             table.add_row(r.design, check, "", "", "", "", r.error or "", "")
             continue
         fmt = lambda x: "—" if x is None else f"{x:.3f}"  # noqa: E731
-        table.add_row(r.design, check, f"{rec['params']['total'] / 1e6:.2f}M", fmt(rec["val_loss"]),
+        params = rec["params"].get("total") or rec["params"].get("non_embedding")
+        size = "—" if params is None else f"{params / 1e6:.2f}M" + ("" if rec["params"].get("total") else " (non-emb.)")
+        table.add_row(r.design, check, size, fmt(rec["val_loss"]),
                       fmt(rec["unigram_val_loss"]), fmt(rec["val_bits_per_byte"]), rec["stop_reason"],
                       _eval_summary(rec))
     return table

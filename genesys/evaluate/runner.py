@@ -2,7 +2,7 @@
 
 - local: offline lm-eval tasks built from the held-out split (+ the proxy suite when `proxy.enabled`)
 - paper: the original Genesys task list through lm-eval (needs the HF hub)
-- proxy: the synthetic proxy suite alone, no LM pre-training (the cheapest rung; see `run_proxy_rung`)
+- proxy: the synthetic proxy suite alone, no LM pre-training (the cheapest rung; genesys.verify.proxy_rung)
 - none:  nothing
 Results are tables in the format `fitness.rows_from_table` reads, so fitness can be recomputed later.
 """
@@ -26,7 +26,8 @@ def proxy_device(name: Optional[str]) -> str:
     return str(name)
 
 
-def _proxy(eval_cfg: DictConfig, tree) -> dict:
+def proxy_table(eval_cfg: DictConfig, tree) -> dict:
+    """The proxy suite's table for a design (one row per task), with the settings of `eval_cfg.proxy`."""
     from genesys.evaluate.proxy import TrainSettings, run_proxy_suite
     p = eval_cfg.proxy
     settings = TrainSettings(**OmegaConf.to_container(p.train, resolve=True))
@@ -75,27 +76,10 @@ def evaluate_trained(eval_cfg: DictConfig, lm, tokenizer, data, run_dir, tree, c
         result["paper"] = table
     lm.train()
     if eval_cfg.get("proxy") and eval_cfg.proxy.enabled:
-        result["proxy"] = _proxy(eval_cfg, tree)
+        result["proxy"] = proxy_table(eval_cfg, tree)
     result["seconds"] = round(time.perf_counter() - start, 2)
     for name in ("local", "paper", "proxy"):
         if name in result:
             text = format_table(f"evaluation [{name}] {tree.name}", result[name])
             print(text, flush=True)  # once, on stdout (the record keeps the tables)
     return result
-
-
-def run_proxy_rung(cfg: DictConfig, tree, run_dir) -> "VerificationRecord":
-    """eval=proxy: the synthetic rung alone, recorded like any verification (scale "proxy")."""
-    from genesys.verify.record import VerificationRecord
-    start = time.perf_counter()
-    table = _proxy(cfg.eval, tree)
-    seconds = round(time.perf_counter() - start, 3)
-    print(format_table(f"evaluation [proxy] {tree.name}", table), flush=True)
-    train = cfg.eval.proxy.train
-    record = VerificationRecord(
-        design=tree.name, scale="proxy", params={"d_model": train.d_model, "n_block": train.n_block},
-        tokens=0, time_s=seconds, train_loss=None, val_loss=None, val_bits_per_byte=None, unigram_val_loss=0.0,
-        stop_reason="completed", paths={"run_dir": str(run_dir), "record": str(Path(run_dir) / "record.json")},
-        autotune={}, eval={"proxy": table, "seconds": seconds}, config=OmegaConf.to_container(cfg, resolve=True))
-    record.write(Path(run_dir) / "record.json")
-    return record

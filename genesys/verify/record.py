@@ -17,15 +17,17 @@ def bits_per_byte(loss_nats_per_token: float, tokens: int, n_bytes: int) -> floa
 
 @dataclass
 class VerificationRecord:
+    """Every field is measured or None: a rung that does not measure something leaves it absent, never 0."""
+
     design: str
     scale: str
-    params: dict                         # {"total": int, "non_embedding": int}
-    tokens: int                          # training tokens actually seen
+    params: dict                         # {"total": int, "non_embedding": int} (a value None where not measured)
+    tokens: Optional[int]                # training tokens actually seen (None: the rung trains no LM)
     time_s: float                        # wall time of training (this process, resumed runs add up)
     train_loss: Optional[float]
     val_loss: Optional[float]
     val_bits_per_byte: Optional[float]
-    unigram_val_loss: float              # baseline: train-unigram cross-entropy of the validation tokens
+    unigram_val_loss: Optional[float]    # baseline: train-unigram cross-entropy of the validation tokens
     stop_reason: str                     # completed | nan_loss | loss_too_high | loss_nonpositive | grad_norm | too_slow
     paths: dict                          # {"run_dir", "logs", "checkpoint", "wandb", "record"}
     autotune: dict

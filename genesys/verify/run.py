@@ -80,7 +80,7 @@ def verify(cfg: DictConfig, run_dir: Path) -> VerificationRecord:
         torch.set_float32_matmul_precision(cfg.hardware.matmul_precision)
 
     if cfg.get("eval") and cfg.eval.kind == "proxy":  # the synthetic rung: no LM pre-training (genesys.evaluate)
-        from genesys.evaluate.runner import run_proxy_rung
+        from genesys.verify.proxy_rung import run_proxy_rung
         return run_proxy_rung(cfg, load_design(str(resolve_design(cfg.design))), run_dir)
 
     # Data and design.
