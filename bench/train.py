@@ -27,7 +27,7 @@ from genesys.verify.loader import TrainWindows
 from genesys.verify.module import LMModule, lr_factor
 from genesys.verify.monitor import RunMonitor
 from genesys.verify.run import resolve_design
-from genesys.verify.scales import load_scale
+from genesys.scales import load_scale
 
 
 class _Timer(Callback):

@@ -9,7 +9,7 @@ import torch
 from genesys.gau.build import build_block
 from genesys.gau.lm import GenesysLM
 from genesys.gau.tree import GAUTree
-from genesys.verify.scales import load_ladder
+from genesys.scales import load_ladder
 
 
 @dataclass

@@ -18,7 +18,7 @@ from typing import Callable, Iterable, List, Optional
 import torch
 
 from genesys.gau import GenesysLM, GAUTree, compose, load_module
-from genesys.verify.scales import Scale
+from genesys.scales import Scale
 
 WIDTH_FACTORS = (1.0, 0.875, 1.125, 0.75, 1.25, 0.625, 1.5, 0.5, 1.75, 2.0)
 

@@ -28,7 +28,7 @@ from genesys.verify.loader import EvalWindows, TrainWindows
 from genesys.verify.module import LMModule
 from genesys.verify.monitor import RunMonitor
 from genesys.verify.record import VerificationRecord, bits_per_byte
-from genesys.verify.scales import scale_from_cfg
+from genesys.scales import scale_from_cfg
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ import torch
 
 from genesys.gau import GenesysLM, build_block, load_design, run_gau_tests
 from genesys.paths import SEEDS_DIR
-from genesys.verify.scales import load_ladder
+from genesys.scales import load_ladder
 from tests.gau.seeds import SEED_NAMES
 
 D = 64

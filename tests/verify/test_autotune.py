@@ -9,7 +9,7 @@ import torch
 from genesys.gau import GenesysLM, load_design
 from genesys.paths import SEEDS_DIR, seed_names
 from genesys.verify.autotune import choose_batch, choose_shape, cpu_fits, split_batch
-from genesys.verify.scales import all_scales, load_ladder, load_scale
+from genesys.scales import all_scales, load_ladder, load_scale
 
 SEEDS = seed_names()
 SCALES = all_scales()

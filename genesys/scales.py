@@ -1,5 +1,6 @@
 """Scales and ladders: the paper's five verification scales and the CPU ladder, read from conf/scale and
-conf/ladder (the YAML files are the single source of truth; this module gives them a type)."""
+conf/ladder (the YAML files are the single source of truth; this module gives them a type). Below every other
+package (gau inspection, verify and selection all use it); it imports only genesys.paths."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
