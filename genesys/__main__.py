@@ -9,7 +9,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-import genesys.verify.resolvers  # noqa: F401  (registers ${genesys_*:} before the config is composed)
+import genesys.config  # noqa: F401  (registers ${genesys_*:} before the config is composed)
 from genesys.paths import CONF_DIR
 
 

@@ -13,7 +13,7 @@ from typing import List, Optional
 from rich.console import Console
 from rich.table import Table
 
-from genesys.verify.resolvers import slug
+from genesys.config import slug
 
 
 @dataclass

@@ -9,6 +9,7 @@ import time
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
+import genesys.config  # noqa: F401  (registers ${genesys_*:} before the config is composed)
 from genesys import paths
 
 

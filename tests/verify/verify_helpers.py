@@ -4,10 +4,7 @@ from __future__ import annotations
 import sysconfig
 from pathlib import Path
 
-from hydra import compose, initialize_config_dir
-
-import genesys.verify.resolvers  # noqa: F401
-from genesys.paths import CONF_DIR
+from genesys.config import compose_config
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 CORPUS_FILES = ["json/decoder.py", "json/encoder.py", "json/scanner.py", "json/__init__.py", "csv.py",
                 "textwrap.py", "shlex.py", "fnmatch.py", "glob.py", "bisect.py", "heapq.py", "queue.py",
@@ -27,5 +24,4 @@ def data_overrides(corpus_dir: Path, vocab: int = 320) -> list:
 
 
 def compose_cfg(overrides: list):
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base=None):
-        return compose(config_name="verify", overrides=overrides)
+    return compose_config("verify", overrides)
