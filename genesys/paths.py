@@ -29,3 +29,14 @@ def cache_dir(*parts: str) -> Path:
     path = root.joinpath(*parts)
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def resolve_design(design) -> Path:
+    """Where a design named on a command line or in a config is: a folder or unit .py file relative to the working
+    directory, else to the repository, else a seed's name (`gpt2` -> seeds/gpt2). The one rule of every entry point."""
+    path = Path(design).expanduser()
+    for candidate in (path, REPO_ROOT / path, SEEDS_DIR / path):
+        if candidate.exists():
+            return candidate
+    raise FileNotFoundError(f"design not found: {design} (looked in the working directory, {REPO_ROOT} and {SEEDS_DIR})")
+

@@ -16,7 +16,7 @@ from genesys.checker.sandbox import Limits, run_child
 from genesys.checker.static import check_unit_source
 from genesys.gau import DesignLoadError, GAUTree, TreeError, compose, load_design, parse_unit_source
 from genesys.gau.design_io import ORIGINAL, design_semantics, read_metadata, unit_files
-from genesys.paths import SEEDS_DIR
+from genesys.paths import resolve_design
 
 PHASES = ("init", "forward", "causality", "gradient", "determinism", "efficiency", "long_context", "training",
           "unit_tests")
@@ -138,9 +138,7 @@ def _static_tree(tree: GAUTree, report: Report, result: CheckResult) -> Optional
 
 # ---- runtime level --------------------------------------------------------------------------------------
 def _reference_source(cfg: dict) -> str:
-    ref = Path(cfg["reference"])
-    ref = ref if ref.exists() else SEEDS_DIR / cfg["reference"]
-    return compose(load_design(ref))
+    return compose(load_design(resolve_design(cfg["reference"])))
 
 
 def _runtime_level(tree: GAUTree, source: str, cfg: dict, report: Report) -> None:

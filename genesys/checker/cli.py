@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from genesys.checker.config import ConfigError, load_config
+from genesys.paths import resolve_design
 
 
 def _parse(argv: List[str]):
@@ -43,7 +44,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         args, dotlist = _parse(sys.argv[1:] if argv is None else argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors
         return int(exc.code or 0)
-    path = Path(args.path)
+    try:
+        path = resolve_design(args.path)
+    except FileNotFoundError:
+        path = Path(args.path)
     if not (path.is_dir() or (path.is_file() and path.suffix == ".py")):
         print(f"error: {path} is not a unit .py file or a design folder", file=sys.stderr)
         return 2

@@ -21,7 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 from torch.utils.data import DataLoader
 
 from genesys.gau import GenesysLM, compose, load_design
-from genesys.paths import REPO_ROOT
+from genesys.paths import resolve_design
 from genesys.verify import autotune, tracking
 from genesys.verify.data import prepare_data
 from genesys.verify.loader import EvalWindows, TrainWindows
@@ -31,16 +31,6 @@ from genesys.verify.record import VerificationRecord, bits_per_byte
 from genesys.scales import scale_from_cfg
 
 log = logging.getLogger(__name__)
-
-
-def resolve_design(design: str) -> Path:
-    """A design folder or .py file, relative to the working directory or else to the repository."""
-    path = Path(design).expanduser()
-    if path.exists():
-        return path
-    if (REPO_ROOT / design).exists():
-        return REPO_ROOT / design
-    raise FileNotFoundError(f"design not found: {design}")
 
 
 def _finite(x) -> Optional[float]:

@@ -19,7 +19,7 @@ class RotaryEmbedding(GAUBase):
         super().__init__(embed_dim, block_loc, kwarg_all)
         self.rope_theta = rope_theta
 
-    def _forward(self, X, input_emb, input_pos=None):
+    def _forward(self, X, input_emb, input_pos=None, **Z):
         x = input_emb
         L, f = x.shape[-2], x.shape[-1]
         if f % 2:

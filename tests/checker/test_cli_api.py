@@ -65,6 +65,7 @@ def test_gpt2_seed_is_valid_through_the_cli():
 def test_every_seed_is_valid(seed):
     report = check(SEEDS_DIR / seed)
     assert report.valid, report.to_text()
+    assert not report.fixes, report.to_text()  # the seeds are written in the canonical form: nothing to fix
 
 
 def test_partial_tree_with_placeholders_is_checked():
@@ -97,3 +98,9 @@ def test_static_failure_never_runs_code(tmp_path):
     report = check(DESIGNS / "escape_open_write.py")
     assert [c.check for c in report.checks] == ["static"]  # no runtime phase was even attempted
     assert report.categories() == ["security"]
+
+
+@pytest.mark.parametrize("seed", seed_names())
+def test_every_seed_passes_the_static_level_without_fixes(seed):
+    report = check(SEEDS_DIR / seed, static_only=True)
+    assert report.valid and not report.fixes and not report.warnings, report.to_text()

@@ -1,4 +1,6 @@
 """Design folders load statically and round-trip; the original release's layout and import line are accepted."""
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -88,3 +90,15 @@ def test_folder_errors(tmp_path):
     (tmp_path / "metadata.yaml").write_text(": : not yaml : [")
     with pytest.raises(DesignLoadError, match="unreadable metadata"):
         load_design(tmp_path)
+
+
+def test_one_design_path_rule(tmp_path, monkeypatch):
+    """resolve_design: the working directory first, then the repository, then a seed's name."""
+    from genesys.paths import REPO_ROOT, SEEDS_DIR, resolve_design
+    monkeypatch.chdir(tmp_path)
+    assert resolve_design("gpt2") == SEEDS_DIR / "gpt2"
+    assert resolve_design("seeds/mamba2") == REPO_ROOT / "seeds" / "mamba2"
+    (tmp_path / "gpt2").mkdir()
+    assert resolve_design("gpt2") == Path("gpt2")
+    with pytest.raises(FileNotFoundError, match="design not found: nothere"):
+        resolve_design("nothere")

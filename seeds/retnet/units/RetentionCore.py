@@ -30,7 +30,7 @@ class RetentionCore(GAUBase):
         self.chunk_size = retnet_chunk_size
         self.mode = retnet_mode
 
-    def _forward(self, X, ret_q=None, ret_k=None, ret_v=None):
+    def _forward(self, X, ret_q=None, ret_k=None, ret_v=None, **Z):
         if ret_q is None or ret_k is None or ret_v is None:
             raise ValueError("RetentionCore needs ret_q, ret_k and ret_v in Z (its parent sets them)")
         log_decay = self.log_decays(ret_q.shape[1], ret_q.device, torch.promote_types(ret_q.dtype, torch.float32))
