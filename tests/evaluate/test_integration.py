@@ -41,7 +41,9 @@ def test_verify_runs_local_tasks_and_proxy(tmp_path):
 
 def test_eval_proxy_runs_the_suite_alone(tmp_path):
     stdout, record = _verify(tmp_path, ["eval=proxy"] + SMALL_PROXY)
-    assert record["scale"] == "proxy" and record["tokens"] == 0
+    assert record["scale"] == "proxy" and record["tokens"] is None  # no LM trained: absent, not 0
+    assert record["unigram_val_loss"] is None and record["val_loss"] is None
+    assert record["params"]["total"] is None and record["params"]["non_embedding"] > 0
     for row in record["eval"]["proxy"].values():
         assert 0 <= row["accuracy"] <= 1 and row["random_baseline"] > 0
     assert "evaluation [proxy]" in stdout
