@@ -5,7 +5,7 @@ import contextlib
 import copy
 import time
 import traceback
-from typing import Iterator, List, Optional, Tuple
+from typing import Iterator, List, Optional, Set, Tuple
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
@@ -86,6 +86,11 @@ def first_nonfinite(t: torch.Tensor) -> Optional[Tuple[int, ...]]:
     if not bad.any():
         return None
     return tuple(int(i) for i in bad.nonzero()[0])
+
+
+def nonzero_grad_names(lm) -> Set[str]:
+    """Names of the parameters whose current gradient is not exactly zero somewhere."""
+    return {n for n, p in lm.named_parameters() if p.grad is not None and bool(p.grad.ne(0).any())}
 
 
 def positions(length: int, boundaries: List[int]) -> List[int]:

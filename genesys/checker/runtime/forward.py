@@ -101,12 +101,10 @@ def check_long_context(ctx) -> List[CheckResult]:
             return [result]
         finally:
             lm.train()
-        bad = first_nonfinite(logits)
+        bad = first_nonfinite(logits.transpose(0, 1))  # (position, batch, vocab): the earliest position first
         if bad is not None:
-            finite = torch.isfinite(logits).all(-1).all(0)
-            first = int((~finite).nonzero()[0])
             result.errors.append(Finding(
                 "numerics", "numerics.long", f"non-finite logits at length {length} (the longest training context; "
-                f"the forward check went up to {max(cfg['lengths'])}): first at position {first}", HINT_LONG))
+                f"the forward check went up to {max(cfg['lengths'])}): first at position {bad[0]}", HINT_LONG))
     ctx.metrics["long_context_seconds"] = result.seconds
     return [result]

@@ -21,7 +21,7 @@ from typing import List, Optional, Set
 import torch
 
 from genesys.checker.report import CheckResult, Finding
-from genesys.checker.runtime.common import classify, timed, tokens
+from genesys.checker.runtime.common import classify, nonzero_grad_names, timed, tokens
 
 HINT_DEAD = ("These parameters cannot learn: a non-differentiable op (round, sign, floor, argmax/one-hot, integer "
              "casts, comparisons, detach) or an always-saturated clamp/ReLU sits on their only path to the output. "
@@ -35,7 +35,7 @@ def _nonzero(lm, ids) -> Optional[Set[str]]:
     if not torch.isfinite(loss):
         return None
     loss.backward()
-    alive = {n for n, p in lm.named_parameters() if p.grad is not None and bool(p.grad.ne(0).any())}
+    alive = nonzero_grad_names(lm)
     lm.zero_grad(set_to_none=True)
     return alive
 

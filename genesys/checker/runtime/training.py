@@ -9,7 +9,7 @@ from typing import List, Optional, Set
 import torch
 
 from genesys.checker.report import CheckResult, Finding
-from genesys.checker.runtime.common import build_lm, classify, timed
+from genesys.checker.runtime.common import build_lm, classify, nonzero_grad_names, timed
 
 
 def markov_batches(vocab: int, batch: int, length: int, steps: int, seed: int = 0) -> List[torch.Tensor]:
@@ -41,8 +41,7 @@ def train(lm, batches, lr: float, moved: Optional[Set[str]] = None) -> List[floa
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if moved is not None:
-            moved.update(n for n, p in lm.named_parameters() if n not in moved and p.grad is not None
-                         and bool(p.grad.ne(0).any()))
+            moved.update(nonzero_grad_names(lm))
         torch.nn.utils.clip_grad_norm_(lm.parameters(), 1.0)
         opt.step()
     return losses
