@@ -159,6 +159,7 @@ def verify(cfg: DictConfig, run_dir: Path) -> VerificationRecord:
         stop_detail=monitor.stop_detail, steps=trainer.global_step, resumed_from_step=start_step,
         paths={"run_dir": str(run_dir), "logs": str(Path(loggers[0].log_dir) / "metrics.csv"),
                "checkpoint": str(ckpt_dir / "last.ckpt"), "wandb": tracking.wandb_run_dir(loggers),
+               "wandb_run_id": tracking.wandb_run_id(loggers),
                "record": str(run_dir / "record.json"), "data": str(data.folder)},
         autotune=autotune_result, eval=eval_result,
         config=OmegaConf.to_container(cfg, resolve=True))

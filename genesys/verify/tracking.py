@@ -50,6 +50,11 @@ def wandb_run_dir(loggers: List[Logger]) -> Optional[str]:
     return str(Path(wb.experiment.dir).parent) if wb is not None else None
 
 
+def wandb_run_id(loggers: List[Logger]) -> Optional[str]:
+    wb = wandb_logger(loggers)
+    return wb.experiment.id if wb is not None else None
+
+
 def finish(loggers: List[Logger], summary: dict) -> None:
     """Write the record's numbers into the W&B run summary and close it (flushes the offline run files)."""
     wb = wandb_logger(loggers)

@@ -5,7 +5,7 @@ from rich.console import Console
 
 from genesys.gau import GenesysLM, load_design
 from genesys.paths import SEEDS_DIR
-from genesys.quickstart import DesignResult, summary_table
+from genesys.compare import DesignResult, summary_table
 from genesys.verify.proxy_rung import proxy_params
 from genesys.verify.record import VerificationRecord
 
@@ -28,7 +28,7 @@ def test_proxy_params_are_measured_not_filled(tmp_path):
     assert back.unigram_val_loss is None and back.tokens is None and back.val_loss is None
 
 
-def test_quickstart_table_renders_a_proxy_record(tmp_path):
+def test_compare_table_renders_a_proxy_record(tmp_path):
     result = DesignResult("seeds/gpt2")
     result.record = proxy_record(tmp_path).to_dict()
     out = io.StringIO()

@@ -1,19 +1,22 @@
-"""The quickstart pipeline: check each design in the sandbox, verify the valid ones in their own processes,
-and tabulate the results. Design code never runs in this process: the checker runs it in a sandboxed child
-and each verification is a `python -m genesys.verify` subprocess."""
+"""`python -m genesys.compare designs=[...]`: check each design in the sandbox, verify the valid ones in their own
+processes (genesys.verify.job), and tabulate the results side by side (conf/compare.yaml). Design code never
+runs in this process: the checker runs it in a sandboxed child and each verification is a child process."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import List, Optional
 
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
 from rich.table import Table
 
 from genesys.config import slug
+from genesys.paths import CONF_DIR
+from genesys.verify.job import PROXY_RUNG, VerificationJob, run_verification
 
 
 @dataclass
@@ -31,18 +34,25 @@ def check_design(design: str) -> dict:
     return check(design).to_dict()
 
 
-def verify_design(design: str, scale: str, eval_name: str, run_dir: Path, overrides: List[str]) -> dict:
+def forwarded_overrides(task_overrides: List[str]) -> List[str]:
+    """The command-line overrides of this app that the verify config shares (the scale and eval groups)."""
+    return [o for o in task_overrides if o.lstrip("+~").split("=")[0].split(".")[0] in ("scale", "eval")]
+
+
+def verify_design(design: str, scale: str, eval_name: str, run_dir: Path, overrides: List[str], seed: int = 0,
+                  timeout_s: Optional[float] = None) -> dict:
     """Pre-train and evaluate in a child process (streams its progress); returns the verification record."""
-    cmd = [sys.executable, "-m", "genesys.verify", f"design={design}", f"scale={scale}", f"eval={eval_name}",
-           f"hydra.run.dir={run_dir}", *overrides]
-    proc = subprocess.run(cmd)
-    record = run_dir / "record.json"
-    if proc.returncode != 0 or not record.exists():
-        raise RuntimeError(f"verification exited with code {proc.returncode}; see {run_dir}")
-    return json.loads(record.read_text())
+    rung = PROXY_RUNG if eval_name == "proxy" else scale
+    job = VerificationJob(design=design, rung=rung, run_dir=run_dir, seed=seed, eval=eval_name,
+                          overrides=tuple(overrides))
+    result = run_verification(job, timeout_s=timeout_s, echo=True)
+    if result.record is None:
+        raise RuntimeError(f"verification {result.status}: {result.error}; see {result.log}")
+    return result.record.to_dict()
 
 
-def run(cfg, scale: str, eval_name: str, out_dir: Path, console: Console) -> List[DesignResult]:
+def run(cfg, scale: str, eval_name: str, out_dir: Path, console: Console,
+        forwarded: List[str] = ()) -> List[DesignResult]:
     results = []
     for design in cfg.designs:
         result = DesignResult(design)
@@ -60,7 +70,8 @@ def run(cfg, scale: str, eval_name: str, out_dir: Path, console: Console) -> Lis
                 continue
         console.rule(f"[b]verify[/b] {design} at {scale}")
         try:
-            result.record = verify_design(design, scale, eval_name, out_dir / slug(design), list(cfg.verify_overrides))
+            result.record = verify_design(design, scale, eval_name, out_dir / slug(design),
+                                          [*forwarded, *cfg.verify_overrides], cfg.seed, cfg.timeout_s)
         except RuntimeError as exc:
             result.error = str(exc)
     return results
@@ -97,3 +108,22 @@ def summary_table(results: List[DesignResult], scale: str) -> Table:
                       fmt(rec["unigram_val_loss"]), fmt(rec["val_bits_per_byte"]), rec["stop_reason"],
                       _eval_summary(rec))
     return table
+
+
+@hydra.main(config_path=str(CONF_DIR), config_name="compare", version_base=None)
+def main(cfg: DictConfig) -> None:
+    console = Console(width=None if Console().is_terminal else 160)
+    hydra_cfg = HydraConfig.get()
+    out_dir = Path(hydra_cfg.runtime.output_dir)
+    console.print(f"[b]Genesys compare[/b] -> {out_dir}\n{OmegaConf.to_yaml(cfg)}")
+    choices = hydra_cfg.runtime.choices  # the scale / eval config names, passed on to each verification
+    results = run(cfg, choices["scale"], choices["eval"], out_dir, console,
+                  forwarded_overrides(list(hydra_cfg.overrides.task)))
+    (out_dir / "results.json").write_text(json.dumps([asdict(r) for r in results], indent=2, default=str))
+    console.print(summary_table(results, choices["scale"]))
+    console.print(f"results: {out_dir / 'results.json'}")
+
+
+if __name__ == "__main__":
+    import genesys.config  # noqa: F401  (registers ${genesys_*:})
+    main()

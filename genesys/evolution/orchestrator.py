@@ -1,0 +1,145 @@
+"""The main job: register the seeds, start designer and verifier workers (submitit jobs), watch the store until
+the stop conditions are met, and write the leaderboard. Everything needed to resume lives in the store, so rerunning
+the same command on the same run folder picks up where it stopped: stored designs and finished verifications are
+kept, a verification that was running when the run died is re-queued when its lease expires (or at once when this
+orchestrator stopped it), and training resumes from its checkpoint.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import List, Optional
+
+from genesys.evolution.leaderboard import leaderboard_entries
+from genesys.evolution.live import LiveView
+from genesys.evolution.settings import EvolutionSettings
+from genesys.evolution.snapshot import take_snapshot
+from genesys.evolution.workers import DESIGNERS_DONE_KEY, STOP_KEY, designer_worker, verifier_worker
+from genesys.gau import compose, load_design
+from genesys.gau.hashing import structural_hash
+from genesys.paths import resolve_design
+
+log = logging.getLogger(__name__)
+GRACE_S = 60.0     # after a stop request, how long workers get to hand back their work before they are killed
+
+
+def register_seeds(store, seeds: List[str]) -> List[str]:
+    """Store the seed designs once (idempotent: a rerun finds them by name)."""
+    names = []
+    for seed in seeds:
+        path = resolve_design(seed)
+        tree = load_design(str(path))
+        names.append(tree.name)
+        if store.design(tree.name) is None:
+            store.add_design(tree.name, tree.to_dict(), compose(tree), structural_hash(tree), [], "seed", is_seed=True,
+                             meta={"path": str(path)})
+    return names
+
+
+def _executor(settings: EvolutionSettings, kind: str):
+    import submitit
+    executor = submitit.LocalExecutor(folder=str(settings.run_dir / "workers" / "%j"))
+    minutes = (settings.stop_wall_time_s or 7 * 24 * 3600) / 60 + 10
+    executor.update_parameters(timeout_min=minutes)
+    return executor
+
+
+def start_workers(settings: EvolutionSettings) -> list:
+    jobs = []
+    executor = _executor(settings, "workers")
+    for i in range(settings.designers):
+        jobs.append(("designer", executor.submit(designer_worker, settings, f"designer-{i}")))
+    for i in range(settings.verifiers):
+        jobs.append(("verifier", executor.submit(verifier_worker, settings, f"verifier-{i}")))
+    return jobs
+
+
+def _finished(job) -> bool:
+    try:
+        return job.done()
+    except Exception:   # a job whose files vanished counts as finished
+        return True
+
+
+def _wait(jobs, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if all(_finished(j) for _, j in jobs):
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def _worker_errors(jobs) -> List[str]:
+    errors = []
+    for kind, job in jobs:
+        if _finished(job):
+            try:
+                exc = job.exception()
+            except Exception as e:   # noqa: BLE001 (submitit raises its own types for vanished jobs)
+                exc = e
+            if exc is not None:
+                errors.append(f"{kind} job {job.job_id}: {str(exc).strip().splitlines()[-1] if str(exc) else exc!r}")
+    return errors
+
+
+def write_leaderboard(store, settings: EvolutionSettings) -> Path:
+    snap = take_snapshot(store, settings)
+    entries = leaderboard_entries(snap.designs, snap.verifications, snap.fitness, settings)
+    path = settings.run_dir / "leaderboard.json"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(entries, indent=2, default=str))
+    tmp.replace(path)
+    return path
+
+
+def run_evolution(settings: EvolutionSettings, console=None) -> Path:
+    """Run (or resume) the evolution in settings.run_dir; returns the leaderboard's path."""
+    from genesys.evolution.store import Store
+    settings.run_dir.mkdir(parents=True, exist_ok=True)
+    store = Store.open(settings.store_url)
+    register_seeds(store, settings.seeds)
+    store.set_state(STOP_KEY, None)
+    store.set_state(DESIGNERS_DONE_KEY, settings.designers == 0)
+    store.event("run_start", {"designers": settings.designers, "verifiers": settings.verifiers})
+    jobs = start_workers(settings)
+    view = LiveView(store, settings, console)
+    start, stop_reason = time.monotonic(), None
+    try:
+        with view:
+            while True:
+                view.refresh(jobs)
+                designers = [j for k, j in jobs if k == "designer"]
+                if designers and all(_finished(j) for j in designers) and not store.get_state(DESIGNERS_DONE_KEY):
+                    store.set_state(DESIGNERS_DONE_KEY, True)
+                if all(_finished(j) for _, j in jobs):
+                    break
+                if settings.stop_wall_time_s and time.monotonic() - start > settings.stop_wall_time_s and not stop_reason:
+                    stop_reason = "wall time"
+                    store.set_state(STOP_KEY, {"reason": stop_reason})
+                    if not _wait(jobs, GRACE_S):
+                        for _, j in jobs:
+                            j.cancel()
+                time.sleep(settings.poll_s)
+    except KeyboardInterrupt:
+        stop_reason = "interrupted"
+        store.set_state(STOP_KEY, {"reason": stop_reason})
+        if console is not None:
+            console.print("[yellow]stopping: workers hand back their work (Ctrl-C again to kill them)...[/yellow]")
+        try:
+            if not _wait(jobs, GRACE_S):
+                raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            for _, j in jobs:
+                j.cancel()
+            _wait(jobs, 15)
+    finally:
+        errors = _worker_errors(jobs)
+        store.event("run_end", {"stop_reason": stop_reason or "done", "worker_errors": errors})
+        path = write_leaderboard(store, settings)
+        if console is not None:
+            view.final(errors, stop_reason)
+        store.close()
+    return path

@@ -1,0 +1,269 @@
+"""The two kinds of worker process the orchestrator starts (submitit jobs, local or on SLURM).
+
+A designer worker loops: snapshot -> choose mode and parents -> designer.design(request) -> store the design and
+every attempt. A verifier worker loops: re-queue expired leases -> claim a verification (a re-queued one, a noise
+repeat, or selection's choice) -> run it in a child process while heartbeating the lease -> store the record.
+Neither holds a database transaction while it works: every store call is its own short transaction.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import time
+from pathlib import Path
+from typing import Optional
+
+from genesys.evolution import selection
+from genesys.evolution.budget import Budget
+from genesys.evolution.designers import DesignRequest, Parent
+from genesys.evolution.settings import EvolutionSettings, derive_seed
+from genesys.evolution.snapshot import Snapshot, take_snapshot
+from genesys.gau import GAUTree, save_design
+from genesys.verify.job import VerificationJob, run_verification
+
+log = logging.getLogger(__name__)
+
+STOP_KEY = "stop"                       # state: {"reason": ...} when the orchestrator asks workers to stop
+DESIGNERS_DONE_KEY = "designers_done"   # state: true once no designer will add designs
+
+
+def stop_requested(store) -> Optional[str]:
+    stop = store.get_state(STOP_KEY)
+    return stop.get("reason") if stop else None
+
+
+def design_folder(settings: EvolutionSettings, name: str) -> Path:
+    return settings.run_dir / "designs" / name
+
+
+def materialise(settings: EvolutionSettings, row) -> Path:
+    """The design's folder for a verification child: the seed's own folder, or the stored tree written out."""
+    if row.meta and row.meta.get("path"):
+        return Path(row.meta["path"])
+    folder = design_folder(settings, row.name)
+    if not (folder / "metadata.yaml").exists():
+        save_design(GAUTree.from_dict(row.tree), folder)
+    return folder
+
+
+# ----------------------------------------------------------------------------------------------- designers
+def operator_memory(store) -> dict:
+    """`w_mem`: what each operator's earlier attempts gave (children, valid share), for the designer to weigh."""
+    stats: dict = {}
+    for event in store.events(kind="attempt"):
+        s = stats.setdefault(event.payload["operator"], {"attempts": 0, "valid": 0})
+        s["attempts"] += 1
+        s["valid"] += int(bool(event.payload["valid"]))
+    return stats
+
+
+def build_request(store, snap: Snapshot, settings: EvolutionSettings, rng: random.Random, request_seed: int):
+    rows = {d.name: d for d in snap.designs}
+    candidates = [c for c in snap.candidates if not c.failed and (c.is_seed or not settings.base)]
+    n_implemented = len([c for c in candidates if not c.is_seed])
+    mode = selection.choose_mode(n_implemented, rng, **selection.mode_options(settings.selection))
+    names = selection.choose_parents(candidates, mode, rng, **selection.parent_options(settings.selection))
+    parents = [Parent(n, GAUTree.from_dict(rows[n].tree), snap.fitness.get(n)) for n in names]
+    library = [GAUTree.from_dict(d.tree) for d in snap.designs if d.is_seed or not settings.base]
+    return DesignRequest(mode=mode, parents=parents, seed=request_seed, library=library,
+                         is_known=lambda h: store.name_for_hash(h) is not None, max_attempts=settings.max_attempts,
+                         memory=operator_memory(store) if settings.memory else None)
+
+
+def _unique_name(store, name: str) -> str:
+    candidate, k = name, 2
+    while store.design(candidate) is not None:
+        candidate, k = f"{name}-{k}", k + 1
+    return candidate
+
+
+def store_outcome(store, settings: EvolutionSettings, outcome, ticket: int, session_id: int) -> Optional[str]:
+    """Record every attempt, then the design (if any). Returns the stored name, or None."""
+    from genesys.evolution.store import DuplicateDesign
+    from genesys.gau import compose
+    for a in outcome.attempts:
+        store.event("attempt", {"ticket": ticket, "mode": outcome.mode, "operator": a.operator, "valid": a.valid,
+                                "reason": a.reason, "seconds": round(a.seconds, 3), "parents": outcome.parents},
+                    session_id=session_id)
+    if outcome.tree is None:
+        store.event("design_failed", {"ticket": ticket, "mode": outcome.mode, "parents": outcome.parents,
+                                      "attempts": len(outcome.attempts)}, session_id=session_id)
+        return None
+    tree = outcome.tree.copy()
+    tree.name = _unique_name(store, outcome.name or tree.name)
+    try:
+        store.add_design(tree.name, tree.to_dict(), compose(tree), outcome.struct_hash, outcome.parents, outcome.mode,
+                         operator=outcome.operator, proposal=outcome.proposal, review=outcome.review,
+                         checker_report=outcome.checker_report, session_id=session_id,
+                         meta={"ticket": ticket, "attempts": len(outcome.attempts), "cost_usd": outcome.cost_usd})
+    except DuplicateDesign as exc:     # another designer stored the same design meanwhile
+        store.event("duplicate", {"ticket": ticket, "name": tree.name, "error": str(exc)}, session_id=session_id)
+        return None
+    save_design(tree, design_folder(settings, tree.name))
+    store.event("design", {"ticket": ticket, "name": tree.name, "mode": outcome.mode, "operator": outcome.operator,
+                           "parents": outcome.parents}, session_id=session_id)
+    return tree.name
+
+
+def next_ticket(store) -> int:
+    """The next design's index: every design outcome (stored or failed) used one. A designer killed mid-design
+    stored nothing, so the rerun repeats the same ticket with the same seed (the same child)."""
+    return len([d for d in store.designs() if not d.is_seed]) + len(store.events(kind="design_failed")) \
+        + len(store.events(kind="duplicate"))
+
+
+def designer_worker(settings: EvolutionSettings, worker: str) -> dict:
+    """Design until the target count of new designs is stored or a stop is requested."""
+    from hydra.utils import instantiate
+
+    from genesys.evolution.store import Store
+    store = Store.open(settings.store_url)
+    designer = instantiate(settings.designer["impl"])
+    session = store.start_session("designer", worker, {"designer": settings.designer})
+    made, status = 0, "done"
+    try:
+        while not stop_requested(store):
+            snap = take_snapshot(store, settings)
+            if settings.stop_designs is not None and len(snap.new_designs) >= settings.stop_designs:
+                break
+            ticket = next_ticket(store)
+            request_seed = derive_seed(settings.seed, "design", ticket, worker)
+            request = build_request(store, snap, settings, random.Random(request_seed), request_seed)
+            outcome = designer.design(request)
+            made += store_outcome(store, settings, outcome, ticket, session) is not None
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise
+    except Exception:
+        status = "crashed"
+        log.exception("designer %s crashed", worker)
+        raise
+    finally:
+        store.end_session(session, status)
+        store.close()
+    return {"worker": worker, "designs": made}
+
+
+# ----------------------------------------------------------------------------------------------- verifiers
+def budget_of(snap: Snapshot, settings: EvolutionSettings) -> Budget:
+    done = {r: 0 for r in settings.rungs}
+    running = {r: 0 for r in settings.rungs}
+    for v in snap.verifications:
+        if v.seed != 0 or v.rung not in done:
+            continue
+        if v.status == "done":
+            done[v.rung] += 1
+        elif v.status == "running":
+            running[v.rung] += 1
+    return Budget.from_counts(settings.rungs, settings.budget, settings.release, done, running)
+
+
+def noise_target(snap: Snapshot, settings: EvolutionSettings):
+    """A noise repeat to run: a listed seed design, already verified with seed 0 at a noise rung, not yet with
+    the extra seeds. These measure the rung's noise (spread over seeds) and are outside the budget."""
+    taken = {(v.design, v.rung, v.seed) for v in snap.verifications if v.status in ("done", "running", "failed")}
+    seeds = {d.name: d for d in snap.designs if d.is_seed}
+    for name in settings.noise_designs:
+        if name not in seeds:
+            continue
+        for rung in settings.noise_rungs:
+            if not snap.done(name, rung):
+                continue
+            for seed in settings.noise_seeds:
+                if (name, rung, seed) not in taken:
+                    return name, rung, seed
+    return None
+
+
+def verification_job(settings: EvolutionSettings, row, rung: str, seed: int) -> VerificationJob:
+    folder = materialise(settings, row)
+    lm = rung != "proxy"
+    overrides = list(settings.verify_overrides) + (list(settings.lm_eval_overrides) if lm else [])
+    if lm and settings.lm_eval:
+        overrides = [o for o in overrides if not o.startswith("eval=")] + [f"eval={settings.lm_eval}"]
+    if not lm:
+        overrides = [o for o in overrides if not o.startswith(("eval=", "eval."))]
+    return VerificationJob(design=str(folder), rung=rung, seed=seed,
+                           run_dir=settings.run_dir / "verify" / row.name / f"{rung}-s{seed}", overrides=tuple(overrides))
+
+
+def run_claim(store, settings: EvolutionSettings, claim) -> str:
+    """Run one claimed verification, heartbeating its lease; store the record or the failure."""
+    from genesys.evolution.store import LeaseLost
+    row = store.design(claim.design)
+
+    def heartbeat() -> bool:
+        if stop_requested(store):
+            return False
+        try:
+            store.heartbeat(claim, settings.lease_s)
+            return True
+        except LeaseLost:
+            return False
+
+    job = verification_job(settings, row, claim.rung, claim.seed)
+    result = run_verification(job, timeout_s=settings.verify_timeout_s, poll=heartbeat,
+                              poll_every_s=settings.heartbeat_s, threads=settings.verify_threads)
+    try:
+        if result.ok:
+            rec = result.record.to_dict()
+            store.complete(claim, rec, rec["stop_reason"], (rec.get("paths") or {}).get("wandb_run_id"))
+        elif result.status == "aborted" and stop_requested(store):
+            store.release(claim)             # stopping: back to the queue, no attempt counted
+        else:
+            store.fail(claim, f"{result.status}: {result.error} (log: {result.log})")
+    except LeaseLost:
+        log.warning("lease of %s@%s lost while it ran; its result is dropped", claim.design, claim.rung)
+        return "lease_lost"
+    return result.status
+
+
+def choose_target(store, settings: EvolutionSettings, rng: random.Random):
+    snap = take_snapshot(store, settings)
+    target = noise_target(snap, settings)
+    if target:
+        return target, snap
+    pick = selection.choose_verification(snap.candidates, settings.rungs, budget_of(snap, settings), rng,
+                                         **selection.verifier_options(settings.selection))
+    return ((pick[0], pick[1], 0) if pick else None), snap
+
+
+def verifier_worker(settings: EvolutionSettings, worker: str) -> dict:
+    """Verify until nothing is left to verify and no designer will add more, or a stop is requested."""
+    from genesys.evolution.store import Store
+    store = Store.open(settings.store_url)
+    session = store.start_session("verifier", worker, {})
+    done, status, step = 0, "done", 0
+    try:
+        while not stop_requested(store):
+            store.requeue_expired()
+            claim = store.claim_pending(worker, settings.lease_s)
+            if claim is None:
+                step += 1
+                target, snap = choose_target(store, settings, random.Random(derive_seed(settings.seed, worker, step)))
+                if target is None:
+                    busy = any(v.status in ("running", "pending") for v in snap.verifications)
+                    if store.get_state(DESIGNERS_DONE_KEY) and not busy:
+                        break
+                    time.sleep(settings.poll_s)
+                    continue
+                claim = store.claim(target[0], target[1], worker, settings.lease_s, seed=target[2])
+                if claim is None:
+                    continue
+            store.event("verify_start", {"design": claim.design, "rung": claim.rung, "seed": claim.seed,
+                                         "worker": worker}, session_id=session)
+            outcome = run_claim(store, settings, claim)
+            store.event("verify_end", {"design": claim.design, "rung": claim.rung, "seed": claim.seed,
+                                       "status": outcome}, session_id=session)
+            done += outcome in ("completed", "stopped")
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise
+    except Exception:
+        status = "crashed"
+        log.exception("verifier %s crashed", worker)
+        raise
+    finally:
+        store.end_session(session, status)
+        store.close()
+    return {"worker": worker, "verified": done}

@@ -1,0 +1,204 @@
+"""Verification as a typed job: compose the verify config for (design, rung, seed, eval, overrides), run
+`python -m genesys.verify` in a child process under a deadline, and return the `VerificationRecord` it wrote.
+
+Design code never runs in the caller (the quickstart, the orchestrator's verifier workers, tests): the child is
+its own process group, killed on timeout or when `poll` asks to abort (e.g. the store lease was lost). The child's
+exit code, its record and the record's stop reason agree: exit 0 = a completed run (record written, stop_reason
+"completed"); exit EXIT_STOPPED = the run monitor stopped training (record written, stop_reason says why); any
+other exit = a crash (no record). Anything else is reported as a crash too, never trusted.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, List, Optional, Sequence, Tuple
+
+from omegaconf import DictConfig
+
+from genesys.config import compose_config
+from genesys.paths import REPO_ROOT
+from genesys.verify.record import VerificationRecord
+
+EXIT_STOPPED = 3          # the run monitor stopped training; the record is written and says why
+PROXY_RUNG = "proxy"      # rung 0: the synthetic proxy suite, no LM pre-training
+KILL_GRACE_S = 10.0
+
+
+@dataclass(frozen=True)
+class VerificationJob:
+    """One verification: a design at one rung (a scale name from conf/scale, or "proxy") with one seed."""
+    design: str
+    rung: str
+    run_dir: Path
+    seed: int = 0
+    eval: Optional[str] = None                 # conf/eval option; None: "proxy" at the proxy rung, else verify's default
+    overrides: Tuple[str, ...] = ()            # any further Hydra overrides of the verify config
+
+    def hydra_overrides(self) -> List[str]:
+        args = [f"design={self.design}", f"seed={self.seed}"]
+        if self.rung == PROXY_RUNG:
+            args.append(f"eval={self.eval or 'proxy'}")
+        else:
+            args.append(f"scale={self.rung}")
+            if self.eval:
+                args.append(f"eval={self.eval}")
+        return args + list(self.overrides)
+
+    def compose(self) -> DictConfig:
+        """The config the child will run with (validates the overrides before a process is started)."""
+        return compose_config("verify", self.hydra_overrides())
+
+    def command(self) -> List[str]:
+        return [sys.executable, "-m", "genesys.verify", *self.hydra_overrides(), f"hydra.run.dir={Path(self.run_dir).resolve()}"]
+
+
+@dataclass
+class VerificationResult:
+    job: VerificationJob
+    status: str                                # completed | stopped | crashed | timeout | aborted
+    record: Optional[VerificationRecord]
+    returncode: Optional[int]
+    seconds: float
+    log: Path
+    error: Optional[str] = None
+    log_tail: str = field(default="", repr=False)
+
+    @property
+    def ok(self) -> bool:
+        """A record to score: the run completed, or the monitor stopped it (its record still says how far it got)."""
+        return self.record is not None
+
+
+def _tail(path: Path, chars: int = 4000) -> str:
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - chars))
+            return f.read().decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """SIGTERM the child's process group, SIGKILL what is left after a grace period."""
+    for sig, wait in ((signal.SIGTERM, KILL_GRACE_S), (signal.SIGKILL, KILL_GRACE_S)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _pump(stream, log_file, echo: bool) -> None:
+    for line in iter(stream.readline, b""):
+        log_file.write(line)
+        log_file.flush()
+        if echo:
+            sys.stdout.buffer.write(line)
+            sys.stdout.flush()
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGKILL it if the process that started it dies (Linux), so a killed worker
+    never leaves a verification running behind it (the child is in its own session, out of reach of Ctrl-C)."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def child_env(threads: Optional[int] = None, extra: Optional[dict] = None) -> dict:
+    """The caller's environment, with this checkout of genesys first on the path and optional thread limits."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    if threads:
+        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+            env[var] = str(threads)
+    env.update(extra or {})
+    return env
+
+
+def _judge(job: VerificationJob, returncode: int, record_path: Path) -> Tuple[str, Optional[VerificationRecord], Optional[str]]:
+    """Status from the exit code and the record; a disagreement is a crash (the record is not trusted)."""
+    record = None
+    if record_path.exists():
+        try:
+            record = VerificationRecord.read(record_path)
+        except (ValueError, TypeError, OSError) as exc:
+            return "crashed", None, f"unreadable record {record_path}: {exc}"
+    if returncode == 0:
+        if record is None:
+            return "crashed", None, "exit 0 without a record"
+        if record.stop_reason != "completed":
+            return "crashed", None, f"exit 0 but the record's stop reason is {record.stop_reason!r}"
+        return "completed", record, None
+    if returncode == EXIT_STOPPED:
+        if record is None or record.stop_reason == "completed":
+            return "crashed", None, f"exit {EXIT_STOPPED} (stopped) but the record says {getattr(record, 'stop_reason', None)!r}"
+        return "stopped", record, None
+    return "crashed", None, f"exit code {returncode}"
+
+
+def run_verification(job: VerificationJob, timeout_s: Optional[float] = None, echo: bool = False,
+                     poll: Optional[Callable[[], bool]] = None, poll_every_s: float = 10.0,
+                     threads: Optional[int] = None, env: Optional[dict] = None) -> VerificationResult:
+    """Run the job in a child process and wait for it (at most `timeout_s`). `poll()` is called every
+    `poll_every_s` while it runs (a lease heartbeat); returning False aborts the job. The child's output goes to
+    <run_dir>/verify.log (and to stdout with `echo`)."""
+    job.compose()   # a bad override fails here, in the caller, with Hydra's own message
+    run_dir = Path(job.run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    record_path = run_dir / "record.json"
+    record_path.unlink(missing_ok=True)   # the record must come from this run
+    log = run_dir / "verify.log"
+    start = time.monotonic()
+    with open(log, "ab") as log_file:
+        proc = subprocess.Popen(job.command(), env=child_env(threads, env),
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True, preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+        pump = threading.Thread(target=_pump, args=(proc.stdout, log_file, echo), daemon=True)
+        pump.start()
+        status, next_poll = None, start + poll_every_s
+        try:
+            while proc.poll() is None:
+                now = time.monotonic()
+                if timeout_s is not None and now - start > timeout_s:
+                    status = "timeout"
+                elif poll is not None and now >= next_poll:
+                    next_poll = now + poll_every_s
+                    if not poll():
+                        status = "aborted"
+                if status:
+                    _kill_group(proc)
+                    break
+                time.sleep(0.2)
+        except BaseException:          # Ctrl-C or an error in poll(): never leave the child behind
+            _kill_group(proc)
+            raise
+        finally:
+            pump.join(timeout=5)
+    seconds = time.monotonic() - start
+    if status == "timeout":
+        return VerificationResult(job, "timeout", None, proc.returncode, seconds, log,
+                                  f"no result within {timeout_s:.0f} s (killed)", _tail(log))
+    if status == "aborted":
+        return VerificationResult(job, "aborted", None, proc.returncode, seconds, log, "aborted by the caller", _tail(log))
+    status, record, error = _judge(job, proc.returncode, record_path)
+    return VerificationResult(job, status, record, proc.returncode, seconds, log, error,
+                              _tail(log) if error else "")
+
+
+def run_verifications(jobs: Sequence[VerificationJob], **kwargs) -> List[VerificationResult]:
+    return [run_verification(job, **kwargs) for job in jobs]
