@@ -57,14 +57,14 @@ def run(cfg, scale: str, eval_name: str, out_dir: Path, console: Console,
     for design in cfg.designs:
         result = DesignResult(design)
         results.append(result)
-        if cfg.check:
+        if cfg.run_checker:
             console.rule(f"[b]check[/b] {design}")
             result.check = check_design(design)
             verdict = "valid" if result.check["valid"] else "INVALID"
             console.print(f"{verdict}: {len(result.check['errors'])} errors, {len(result.check['warnings'])} warnings "
                           f"in {result.check['timings'].get('total', 0):.1f}s")
             for finding in result.check["errors"] + result.check["warnings"]:
-                console.print(f"  [{finding['category']}] {finding['check']}: {finding['message']}")
+                console.print(f"  [{finding['category']}] {finding['check']}: {finding['message']}", markup=False)
             if not result.check["valid"]:
                 result.error = "failed the checker"
                 continue
@@ -90,7 +90,7 @@ def _eval_summary(record: dict) -> str:
 
 
 def summary_table(results: List[DesignResult], scale: str) -> Table:
-    table = Table(title=f"Quickstart results (scale {scale})")
+    table = Table(title=f"Compare (scale {scale})")
     for col in ("design", "check", "params", "val loss", "unigram", "bits/byte", "stop", "evaluation"):
         table.add_column(col)
     for r in results:
@@ -115,7 +115,8 @@ def main(cfg: DictConfig) -> None:
     console = Console(width=None if Console().is_terminal else 160)
     hydra_cfg = HydraConfig.get()
     out_dir = Path(hydra_cfg.runtime.output_dir)
-    console.print(f"[b]Genesys compare[/b] -> {out_dir}\n{OmegaConf.to_yaml(cfg)}")
+    console.print(f"[b]Genesys compare[/b] -> {out_dir}")
+    console.print(OmegaConf.to_yaml(cfg), markup=False, highlight=False)
     choices = hydra_cfg.runtime.choices  # the scale / eval config names, passed on to each verification
     results = run(cfg, choices["scale"], choices["eval"], out_dir, console,
                   forwarded_overrides(list(hydra_cfg.overrides.task)))

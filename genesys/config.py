@@ -7,6 +7,7 @@ from typing import Sequence
 
 import torch
 from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig, OmegaConf
 
 from genesys import paths
@@ -32,6 +33,8 @@ def register() -> None:
 def compose_config(name: str, overrides: Sequence[str] = (), hydra: bool = False) -> DictConfig:
     """The primary config `conf/<name>.yaml` with Hydra-style overrides, as its entry point would see it
     (`hydra=True` keeps the hydra node, e.g. to read the launcher)."""
+    if GlobalHydra.instance().is_initialized():   # inside a Hydra app (same conf/ search path): compose directly
+        return compose(config_name=name, overrides=list(overrides), return_hydra_config=hydra)
     with initialize_config_dir(config_dir=str(paths.CONF_DIR), version_base=None):
         return compose(config_name=name, overrides=list(overrides), return_hydra_config=hydra)
 
