@@ -102,3 +102,12 @@ def test_noise_helpers():
     assert seed_fitness_spread(seeds) == pytest.approx(0.59 / 7.0)
     assert differs(0.30, 0.20, noise=0.05) and not differs(0.30, 0.27, noise=0.05)
     assert not differs(None, 0.2, 0.0) and differs(0.2, 0.21, None)
+
+
+def test_massey_separate_groups_each_sum_to_zero():
+    # A, B share m1 only; C, D share m2 only: two groups that never meet, each rated on its own
+    rows = [score("A", "m1", 0.9), score("B", "m1", 0.5), score("C", "m2", 0.8), score("D", "m2", 0.2),
+            score("E", "m3", 0.7)]
+    r = massey_ratings(rows, draw_margin=0.0)
+    assert r == {"A": pytest.approx(0.2), "B": pytest.approx(-0.2), "C": pytest.approx(0.3),
+                 "D": pytest.approx(-0.3), "E": pytest.approx(0.0)}
