@@ -141,7 +141,7 @@ def test_verification_respects_budget_failure_and_the_ladder():
     assert choose_verification(everything, CPU, open_budget(CPU), rng) is None
 
 
-def test_verification_climbs_the_best_when_quadrants_are_empty():
+def test_verification_prefers_good_unconfident_and_wo_exp_is_uniform():
     rng = random.Random(0)
     # two designs, both at proxy: round(2 * 0.25) = 1 good (a), confidence tied -> a good_unconfident
     pop = [Candidate("b", verified=("proxy",), fitness=0.1), Candidate("a", verified=("proxy",), fitness=0.5)]
@@ -152,3 +152,11 @@ def test_verification_climbs_the_best_when_quadrants_are_empty():
     # wo_exp: uniform among the lowest rung's work
     picks = [choose_verification(pop, CPU, open_budget(CPU), rng, wo_exp=True)[0] for _ in range(400)]
     assert 0.4 < sum(p == "a" for p in picks) / len(picks) < 0.6
+
+
+def test_verification_fallback_without_quadrants():
+    # measured at proxy but no kept metric (fitness None): in no quadrant; the lowest rung with work, first in order
+    rng = random.Random(0)
+    pop = [Candidate("p", verified=("proxy",)), Candidate("q", verified=("proxy",)),
+           Candidate("r", verified=("proxy", "cpu_xs", "cpu_s"))]
+    assert choose_verification(pop, CPU, open_budget(CPU), rng) == ("p", "cpu_xs")
