@@ -12,7 +12,8 @@ time the allocation at rung k reaches a multiple of 4); we count completed verif
 same in steady state and needs no replay of the allocation history.
 
 The state is a plain JSON-able dict (the store keeps it as is); every function here is pure and returns a new dict.
-  {"rungs": [cheapest .. top], "ratio": 0.25, "totals": {rung: int | None (unlimited)},
+  {"rungs": [cheapest .. top], "ratio": 0.25 (or per rung: {rung: ratio from the rung below}),
+   "totals": {rung: int | None (unlimited)},
    "claimed": {rung: int}, "completed": {rung: int}}
 claimed counts every verification ever started at the rung (in flight or finished), completed those that finished.
 """
@@ -34,14 +35,26 @@ def ladder_totals(rungs: Sequence[str], top: int = 1, ratio: float = 0.25) -> Di
 def new_budget(rungs: Sequence[str], totals: Optional[Mapping[str, Optional[int]]] = None, ratio: float = 0.25,
                top: int = 1) -> dict:
     """A fresh budget state. totals: explicit per-rung totals (None for a rung = unlimited); default ladder_totals."""
-    if not 0 < ratio <= 1:
+    ratios = ratio.values() if isinstance(ratio, Mapping) else [ratio]
+    if not all(0 < r <= 1 for r in ratios):
         raise ValueError(f"ratio must be in (0, 1], got {ratio}")
-    totals = dict(totals) if totals is not None else ladder_totals(rungs, top, ratio)
+    if isinstance(ratio, Mapping):
+        ratio = {r: float(ratio.get(r, 0.25)) for r in rungs[1:]}
+    totals = dict(totals) if totals is not None else ladder_totals(rungs, top, ratio if isinstance(ratio, float) else 0.25)
     missing = [r for r in rungs if r not in totals]
     if missing:
         raise ValueError(f"no total for rungs {missing}")
     return {"rungs": list(rungs), "ratio": ratio, "totals": {r: totals[r] for r in rungs},
             "claimed": {r: 0 for r in rungs}, "completed": {r: 0 for r in rungs}}
+
+
+def budget_from_counts(rungs: Sequence[str], totals: Mapping[str, Optional[int]], ratio, claimed: Mapping[str, int],
+                       completed: Mapping[str, int]) -> dict:
+    """The state rebuilt from counts (the store's verifications are the truth; nothing else to keep in sync)."""
+    state = new_budget(rungs, {r: totals.get(r) for r in rungs}, ratio)
+    state["claimed"] = {r: int(claimed.get(r, 0)) for r in rungs}
+    state["completed"] = {r: int(completed.get(r, 0)) for r in rungs}
+    return state
 
 
 def _index(state: dict, rung: str) -> int:
@@ -57,7 +70,8 @@ def released(state: dict, rung: str) -> Optional[int]:
     total = state["totals"][rung]
     if i == 0:
         return total
-    earned = math.floor(state["completed"][state["rungs"][i - 1]] * state["ratio"] + _EPS)
+    ratio = state["ratio"][rung] if isinstance(state["ratio"], Mapping) else state["ratio"]
+    earned = math.floor(state["completed"][state["rungs"][i - 1]] * ratio + _EPS)
     return earned if total is None else min(total, earned)
 
 

@@ -11,12 +11,13 @@ from rich.live import Live
 from rich.table import Table
 
 from genesys.evolution.settings import EvolutionSettings
-from genesys.evolution.snapshot import Snapshot, take_snapshot
+from genesys.evolution.snapshot import Snapshot, leaderboard, take_snapshot
 
 LINE_EVERY_S = 30.0
 
 
 def rung_table(snap: Snapshot, settings: EvolutionSettings) -> Table:
+    from genesys.evolution.budget import released
     from genesys.evolution.workers import budget_of
     budget = budget_of(snap, settings)
     table = Table(title="verifications per rung", title_justify="left")
@@ -25,7 +26,7 @@ def rung_table(snap: Snapshot, settings: EvolutionSettings) -> Table:
     for rung in settings.rungs:
         counts = Counter(v.status for v in snap.verifications if v.rung == rung and v.seed == 0)
         repeats = sum(1 for v in snap.verifications if v.rung == rung and v.seed != 0 and v.status == "done")
-        table.add_row(rung, str(settings.budget.get(rung, "-")), str(budget.released(rung)), str(counts["done"]),
+        table.add_row(rung, str(settings.budget.get(rung, "-")), str(released(budget, rung)), str(counts["done"]),
                       str(counts["running"]), str(counts["pending"]), str(counts["failed"]), str(repeats))
     return table
 
@@ -84,16 +85,14 @@ class LiveView:
             self.last_line = now
             self.console.print(line)
             return
-        from genesys.evolution.leaderboard import leaderboard_entries
         alive = sum(1 for _, j in jobs if not j.done())
-        entries = leaderboard_entries(snap.designs, snap.verifications, snap.fitness, self.settings)
+        entries = leaderboard(snap, self.settings)
         self.live.update(Group(line + f" | workers alive {alive}", rung_table(snap, self.settings),
                                leaderboard_table(entries, limit=8, title="current best")))
 
     def final(self, errors: List[str], stop_reason: Optional[str]) -> None:
-        from genesys.evolution.leaderboard import leaderboard_entries
         snap = take_snapshot(self.store, self.settings)
-        entries = leaderboard_entries(snap.designs, snap.verifications, snap.fitness, self.settings)
+        entries = leaderboard(snap, self.settings)
         self.console.print(summary_line(snap, self.settings, time.monotonic() - self.start))
         self.console.print(rung_table(snap, self.settings))
         self.console.print(leaderboard_table(entries))

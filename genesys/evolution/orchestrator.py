@@ -12,11 +12,11 @@ import time
 from pathlib import Path
 from typing import List, Optional
 
-from genesys.evolution.leaderboard import leaderboard_entries
 from genesys.evolution.live import LiveView
 from genesys.evolution.settings import EvolutionSettings
-from genesys.evolution.snapshot import take_snapshot
-from genesys.evolution.workers import DESIGNERS_DONE_KEY, STOP_KEY, designer_worker, verifier_worker
+from genesys.evolution.snapshot import leaderboard, records_of, take_snapshot
+from genesys.evolution.stats import operator_stats, rung_noise
+from genesys.evolution.workers import DESIGNERS_DONE_KEY, STOP_KEY, budget_of, designer_worker, verifier_worker
 from genesys.gau import compose, load_design
 from genesys.gau.hashing import structural_hash
 from genesys.paths import resolve_design
@@ -85,13 +85,31 @@ def _worker_errors(jobs) -> List[str]:
     return errors
 
 
-def write_leaderboard(store, settings: EvolutionSettings) -> Path:
-    snap = take_snapshot(store, settings)
-    entries = leaderboard_entries(snap.designs, snap.verifications, snap.fitness, settings)
-    path = settings.run_dir / "leaderboard.json"
+def _write_json(path: Path, data) -> None:
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(entries, indent=2, default=str))
+    tmp.write_text(json.dumps(data, indent=2, default=str))
     tmp.replace(path)
+
+
+def run_summary(store, snap, settings: EvolutionSettings) -> dict:
+    records = records_of(snap.verifications)
+    return {"rungs": settings.rungs, "budget": budget_of(snap, settings),
+            "noise": rung_noise(records, records),
+            "operators": operator_stats([e.payload for e in store.events(kind="attempt")],
+                                        [{"name": d.name, "operator": d.operator, "parents": d.parents}
+                                         for d in snap.designs], snap.fitness),
+            "designs": len(snap.designs), "new_designs": len(snap.new_designs)}
+
+
+def write_leaderboard(store, settings: EvolutionSettings) -> Path:
+    """leaderboard.json (one entry per design) and summary.json (noise per rung, operators, budget); the noise is
+    also kept in the store (state "noise")."""
+    snap = take_snapshot(store, settings)
+    path = settings.run_dir / "leaderboard.json"
+    _write_json(path, leaderboard(snap, settings))
+    summary = run_summary(store, snap, settings)
+    store.set_state("noise", summary["noise"])
+    _write_json(settings.run_dir / "summary.json", summary)
     return path
 
 

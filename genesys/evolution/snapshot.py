@@ -7,6 +7,7 @@ from typing import Dict, List
 
 from genesys.evolution.population import Candidate
 from genesys.evolution.scoring import population_fitness
+from genesys.evolution.selection import confidence
 from genesys.evolution.settings import EvolutionSettings
 
 
@@ -27,8 +28,9 @@ class Snapshot:
 
 
 def records_of(verifications) -> list:
-    """(design, rung, record) of every finished verification with a record (all seeds: scoring averages them)."""
-    return [(v.design, v.rung, v.record) for v in verifications if v.status == "done" and v.record]
+    """The record of every finished verification (all seeds: scoring averages them), named as the store names the
+    design and the rung."""
+    return [{**v.record, "design": v.design, "scale": v.rung} for v in verifications if v.status == "done" and v.record]
 
 
 def take_snapshot(store, settings: EvolutionSettings) -> Snapshot:
@@ -46,3 +48,17 @@ def take_snapshot(store, settings: EvolutionSettings) -> Snapshot:
                             fitness=fitness.get(d.name), failed=d.status == "failed")
                   for d in designs]
     return Snapshot(designs, verifications, fitness, candidates)
+
+
+def confidences(snap: Snapshot, settings: EvolutionSettings) -> Dict[str, float]:
+    return {c.name: confidence(c, settings.points) for c in snap.candidates}
+
+
+def leaderboard(snap: Snapshot, settings: EvolutionSettings) -> List[dict]:
+    """leaderboard.json's entries: the pure leaderboard over this snapshot (records of every seed, or the failure
+    of a verification that produced none)."""
+    from genesys.evolution.leaderboard import leaderboard_entries
+    verifications = records_of(snap.verifications) + [
+        {"design": v.design, "scale": v.rung, "stop_reason": f"failed: {v.error}"}
+        for v in snap.verifications if v.status == "failed"]
+    return leaderboard_entries(snap.candidates, verifications, snap.fitness, confidences(snap, settings), settings.rungs)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Optional
 
 from genesys.evolution import selection
-from genesys.evolution.budget import Budget
+from genesys.evolution.budget import budget_from_counts
 from genesys.evolution.designers import DesignRequest, Parent
 from genesys.evolution.settings import EvolutionSettings, derive_seed
 from genesys.evolution.snapshot import Snapshot, take_snapshot
@@ -61,9 +61,13 @@ def build_request(store, snap: Snapshot, settings: EvolutionSettings, rng: rando
     rows = {d.name: d for d in snap.designs}
     candidates = [c for c in snap.candidates if not c.failed and (c.is_seed or not settings.base)]
     n_implemented = len([c for c in candidates if not c.is_seed])
-    mode = selection.choose_mode(n_implemented, rng, **selection.mode_options(settings.selection))
-    names = selection.choose_parents(candidates, mode, rng, **selection.parent_options(settings.selection))
-    parents = [Parent(n, GAUTree.from_dict(rows[n].tree), snap.fitness.get(n)) for n in names]
+    sel = settings.selection
+    mode = selection.choose_mode(n_implemented, rng, probs=sel.get("modes"), unlock=sel.get("unlock"))
+    choice = selection.choose_parents(candidates, mode, rng, settings.points, good_frac=sel.get("good_frac", 0.25),
+                                      confident_frac=sel.get("confident_frac", 0.25),
+                                      explore_prob=sel.get("explore", 0.2), restart_prob=sel.get("restart", 0.05),
+                                      wo_exp=bool(sel.get("wo_exp", False)))
+    parents = [Parent(n, GAUTree.from_dict(rows[n].tree), snap.fitness.get(n)) for n in choice.parents]
     library = [GAUTree.from_dict(d.tree) for d in snap.designs if d.is_seed or not settings.base]
     return DesignRequest(mode=mode, parents=parents, seed=request_seed, library=library,
                          is_known=lambda h: store.name_for_hash(h) is not None, max_attempts=settings.max_attempts,
@@ -145,17 +149,17 @@ def designer_worker(settings: EvolutionSettings, worker: str) -> dict:
 
 
 # ----------------------------------------------------------------------------------------------- verifiers
-def budget_of(snap: Snapshot, settings: EvolutionSettings) -> Budget:
-    done = {r: 0 for r in settings.rungs}
-    running = {r: 0 for r in settings.rungs}
+def budget_of(snap: Snapshot, settings: EvolutionSettings) -> dict:
+    """The budget state from the store's verifications (seed 0; noise repeats are outside the budget): claimed =
+    started and not given back (running, pending again, done, failed), completed = finished with a record."""
+    claimed = {r: 0 for r in settings.rungs}
+    completed = {r: 0 for r in settings.rungs}
     for v in snap.verifications:
-        if v.seed != 0 or v.rung not in done:
+        if v.seed != 0 or v.rung not in claimed:
             continue
-        if v.status == "done":
-            done[v.rung] += 1
-        elif v.status == "running":
-            running[v.rung] += 1
-    return Budget.from_counts(settings.rungs, settings.budget, settings.release, done, running)
+        claimed[v.rung] += 1
+        completed[v.rung] += v.status == "done"
+    return budget_from_counts(settings.rungs, settings.budget, settings.release, claimed, completed)
 
 
 def noise_target(snap: Snapshot, settings: EvolutionSettings):
@@ -223,8 +227,13 @@ def choose_target(store, settings: EvolutionSettings, rng: random.Random):
     target = noise_target(snap, settings)
     if target:
         return target, snap
+    sel = settings.selection
+    in_flight = [(v.design, v.rung) for v in snap.verifications if v.status in ("running", "pending")]
     pick = selection.choose_verification(snap.candidates, settings.rungs, budget_of(snap, settings), rng,
-                                         **selection.verifier_options(settings.selection))
+                                         settings.points, in_flight=in_flight, good_frac=sel.get("good_frac", 0.25),
+                                         confident_frac=sel.get("confident_frac", 0.25),
+                                         explore_prob=1 - sel.get("good_unconfident", 0.8),
+                                         wo_exp=bool(sel.get("wo_exp", False)))
     return ((pick[0], pick[1], 0) if pick else None), snap
 
 
