@@ -9,15 +9,14 @@ A metric (scale, task, metric) is kept only if some design beats its random base
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Set, Tuple
+from typing import Dict, Iterable, List, NamedTuple, Optional, Set, Tuple
 
 Key = Tuple[str, str, str]  # (scale, task, metric)
 
 
-@dataclass(frozen=True)
-class Score:
-    """One row of the per-task table: a design's score on one metric of one task at one scale."""
+class Score(NamedTuple):
+    """One row of the per-task table: a design's score on one metric of one task at one scale (a named tuple:
+    populations of 10,000 designs make hundreds of thousands of rows, built on every selection)."""
     design: str
     scale: str
     task: str
