@@ -184,3 +184,39 @@ def test_processes_hammering_one_store_complete_each_verification_exactly_once(s
     print(f"\n{store_target if isinstance(store_target, str) else 'sqlite'}: {len(workers)} processes, "
           f"{calls} store calls in {busiest:.2f} s ({calls / busiest:.0f}/s); claims per worker "
           f"{sorted(len(r[1]) for r in reports)}")
+
+
+def _driver_connection_id(store) -> int:
+    with store.engine.connect() as conn:
+        return id(conn.connection.dbapi_connection)
+
+
+def _claim_in_child(store, results):
+    try:
+        own_connection = _driver_connection_id(store)
+        claim = store.claim("a", "cpu_s", "child", lease_s=60)
+        store.complete(claim, {"by": "child"}, "max_steps")
+        results.put(own_connection)
+    except Exception as error:
+        results.put(repr(error))
+
+
+def test_a_store_inherited_through_fork_opens_its_own_connections(store_target):
+    """A worker forked from a process that already used the store gets connections of its own (two processes on one
+    SQLite handle or one PostgreSQL socket corrupt each other), and the parent's connection keeps working."""
+    with Store.open(store_target) as store:
+        add(store, "a")
+        parent_claim = store.claim("a", "cpu_xs", "parent", lease_s=60)
+        parent_connection = _driver_connection_id(store)  # the pool's one connection, inherited by the child
+        ctx = multiprocessing.get_context("fork")
+        results = ctx.Queue()
+        child = ctx.Process(target=_claim_in_child, args=(store, results))
+        child.start()
+        child_connection = results.get(timeout=JOIN_DEADLINE_S)
+        child.join(JOIN_DEADLINE_S)
+        assert child.exitcode == 0
+        assert isinstance(child_connection, int), child_connection
+        assert child_connection != parent_connection
+        store.complete(parent_claim, {"by": "parent"}, "max_steps")
+        assert _driver_connection_id(store) == parent_connection
+        assert {v.rung: v.record["by"] for v in store.verifications()} == {"cpu_xs": "parent", "cpu_s": "child"}
