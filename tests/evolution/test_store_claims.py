@@ -220,3 +220,70 @@ def test_a_store_inherited_through_fork_opens_its_own_connections(store_target):
         store.complete(parent_claim, {"by": "parent"}, "max_steps")
         assert _driver_connection_id(store) == parent_connection
         assert {v.rung: v.record["by"] for v in store.verifications()} == {"cpu_xs": "parent", "cpu_s": "child"}
+
+
+def _churn(target, worker, targets, go, results, deadline_s):
+    """Like a flaky verifier: re-queue expired leases, take pending work first, abandon one claim in four (its short
+    lease then expires), complete the rest; stop when everything is done."""
+    completed, abandoned, lost = [], 0, 0
+    rng = random.Random(worker)
+    untried = list(targets)
+    rng.shuffle(untried)
+    try:
+        with Store.open(target, max_attempts=1000) as store:
+            go.wait(JOIN_DEADLINE_S)
+            stop_at = time.monotonic() + deadline_s
+            while time.monotonic() < stop_at:
+                store.requeue_expired()
+                claim = store.claim_pending(worker, lease_s=0.05)
+                while claim is None and untried:  # refused targets run elsewhere; if re-queued, claim_pending sees them
+                    design, rung = untried.pop()
+                    claim = store.claim(design, rung, worker, lease_s=0.05)
+                if claim is None:
+                    if len(store.verifications(status="done")) == len(targets):
+                        break
+                    time.sleep(0.01)  # others' leases are still live
+                    continue
+                if rng.random() < 0.25:
+                    abandoned += 1
+                    continue
+                try:
+                    store.complete(claim, {"worker": worker, "token": claim.token}, "max_steps")
+                    completed.append((claim.design, claim.rung, claim.token))
+                except LeaseLost:
+                    lost += 1
+        results.put((worker, completed, abandoned, lost, None))
+    except Exception as error:
+        results.put((worker, completed, abandoned, lost, repr(error)))
+
+
+def test_expired_leases_under_concurrency_lose_nothing_and_complete_each_once(store_target):
+    with Store.open(store_target) as store:
+        for i in range(10):
+            add(store, f"d{i}")
+    targets = [(f"d{i}", rung) for i in range(10) for rung in ("proxy", "cpu_xs", "cpu_s")]
+    ctx = multiprocessing.get_context("fork")
+    go, results = ctx.Event(), ctx.Queue()
+    procs = [ctx.Process(target=_churn, args=(store_target, f"w{i}", targets, go, results, 40)) for i in range(4)]
+    for p in procs:
+        p.start()
+    go.set()
+    reports = [results.get(timeout=JOIN_DEADLINE_S) for _ in procs]
+    for p in procs:
+        p.join(JOIN_DEADLINE_S)
+        assert p.exitcode == 0
+    assert [r[4] for r in reports] == [None] * len(procs), reports
+
+    completions = [(d, r, token, worker) for worker, done, _, _, _ in reports for d, r, token in done]
+    assert sorted((d, r) for d, r, _, _ in completions) == sorted(targets)  # each target completed exactly once
+    with Store.open(store_target) as store:
+        rows = {(v.design, v.rung): v for v in store.verifications()}
+        failures = store.events(kind="verification_failed")
+    assert all(v.status == "done" for v in rows.values())
+    for design, rung, token, worker in completions:
+        assert (rows[design, rung].worker, rows[design, rung].record) == (worker, {"worker": worker, "token": token})
+    abandoned, lost = sum(r[2] for r in reports), sum(r[3] for r in reports)
+    # every abandoned claim, and every claim that expired before it completed, is exactly one failed attempt
+    assert sum(v.attempts for v in rows.values()) == len(failures) == abandoned + lost
+    assert abandoned > 0
+    print(f"\nchurn: {len(targets)} targets, {abandoned} claims abandoned, {lost} completions too late (LeaseLost)")
