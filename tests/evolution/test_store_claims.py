@@ -40,6 +40,8 @@ def test_claim_is_exclusive_and_complete_is_final(store):
         store.complete(claim, {"val_loss": 1.0}, "max_steps")  # no second completion
     with pytest.raises(KeyError):
         store.claim("ghost", "cpu_xs", "w1", lease_s=60)
+    with pytest.raises(ValueError, match="lease"):
+        store.claim("a", "cpu_m", "w1", lease_s=0)
 
 
 def test_expired_lease_is_requeued_and_the_old_worker_loses_it(store):

@@ -30,6 +30,7 @@ class ClaimsMixin:
         """Atomically take the (design, rung, seed) verification for ``worker``: create it as running, or take it
         over if pending. None when it runs under another lease, is done or failed for good, or the design failed.
         KeyError for a design not in the store."""
+        _check_lease(lease_s)
         now, token = utcnow(), uuid.uuid4().hex
         expires = now + timedelta(seconds=lease_s)
         with self._write() as s:
@@ -75,6 +76,7 @@ class ClaimsMixin:
     def claim_pending(self, worker: str, lease_s: float, rungs: Iterable[str] | None = None) -> Claim | None:
         """Take the oldest pending (re-queued) verification whose design has not failed, optionally only at
         ``rungs``; None when there is none."""
+        _check_lease(lease_s)
         now, token = utcnow(), uuid.uuid4().hex
         expires = now + timedelta(seconds=lease_s)
         query = (select(Verification.id, Verification.attempts, Verification.rung, Verification.seed, Design.name)
@@ -98,6 +100,7 @@ class ClaimsMixin:
 
     def heartbeat(self, claim: Claim, lease_s: float) -> None:
         """Extend the claim's lease to now + ``lease_s``; LeaseLost when the verification is no longer this claim's."""
+        _check_lease(lease_s)
         now = utcnow()
         with self._write() as s:
             self._update_held(s, claim, "heartbeat", lease_expires=now + timedelta(seconds=lease_s), heartbeat_at=now)
@@ -182,6 +185,11 @@ class ClaimsMixin:
             verification.status = PENDING
             verification.worker = None
         s.add(Event(kind="verification_failed", payload=dict(payload, status=verification.status), created_at=now))
+
+
+def _check_lease(lease_s: float) -> None:
+    if not lease_s > 0:
+        raise ValueError(f"a lease must last some time, got lease_s={lease_s!r}")
 
 
 def _lost_message(claim: Claim, action: str) -> str:

@@ -25,6 +25,8 @@ def resolve_url(target: str | os.PathLike) -> str:
         url = make_url(target)
         if url.drivername == "postgresql":  # psycopg 3 is the driver we ship
             url = url.set(drivername="postgresql+psycopg")
+        if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+            raise ValueError("an in-memory SQLite store is private to one connection; give a run folder or a file")
         return url.render_as_string(hide_password=False)
     path = Path(target).expanduser()
     if path.suffix not in (".db", ".sqlite", ".sqlite3") or path.is_dir():
