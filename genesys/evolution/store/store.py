@@ -1,0 +1,15 @@
+"""The evolution store: one object for designs, verifications (with leases), sessions, events and state."""
+from __future__ import annotations
+
+from genesys.evolution.store.base import StoreBase
+from genesys.evolution.store.claims import ClaimsMixin
+from genesys.evolution.store.designs import DesignsMixin
+from genesys.evolution.store.journal import JournalMixin
+
+
+class Store(DesignsMixin, ClaimsMixin, JournalMixin, StoreBase):
+    """SQLite file in the run folder by default (several local processes), PostgreSQL by URL (many nodes).
+
+    Open it in each process (``Store.open(run_folder)``); rows come back as frozen dataclasses, never live ORM
+    objects, and every call is its own short transaction.
+    """
