@@ -6,8 +6,10 @@ orchestrator stopped it), and training resumes from its checkpoint.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+import os
 import time
 from pathlib import Path
 from typing import List, Optional
@@ -50,9 +52,9 @@ def start_workers(settings: EvolutionSettings) -> list:
     jobs = []
     executor = _executor(settings, "workers")
     for i in range(settings.designers):
-        jobs.append(("designer", executor.submit(designer_worker, settings, f"designer-{i}")))
+        jobs.append(("designer", executor.submit(designer_worker, settings, i)))
     for i in range(settings.verifiers):
-        jobs.append(("verifier", executor.submit(verifier_worker, settings, f"verifier-{i}")))
+        jobs.append(("verifier", executor.submit(verifier_worker, settings, i)))
     return jobs
 
 
@@ -117,8 +119,13 @@ def run_evolution(settings: EvolutionSettings, console=None) -> Path:
     """Run (or resume) the evolution in settings.run_dir; returns the leaderboard's path."""
     from genesys.evolution.store import Store
     settings.run_dir.mkdir(parents=True, exist_ok=True)
+    if settings.owner_pid is None:
+        settings = dataclasses.replace(settings, owner_pid=os.getpid(), run_token=f"{os.getpid()}")
     store = Store.open(settings.store_url)
     register_seeds(store, settings.seeds)
+    requeued = store.release_running(reason="the previous run of this folder stopped")   # local workers died with it
+    if requeued and console is not None:
+        console.print(f"resuming: {requeued} interrupted verification(s) back in the queue")
     store.set_state(STOP_KEY, None)
     store.set_state(DESIGNERS_DONE_KEY, settings.designers == 0)
     store.event("run_start", {"designers": settings.designers, "verifiers": settings.verifiers})

@@ -51,6 +51,8 @@ class EvolutionSettings:
     base: bool = False                       # `base` ablation: parents and library only from the seeds
     memory: bool = False                     # `w_mem`: designers see what earlier attempts of each operator gave
     poll_s: float = 1.0
+    owner_pid: Optional[int] = None          # local workers stop when this process (the orchestrator) is gone
+    run_token: str = ""                      # per orchestrator start: worker names are unique across reruns
 
     @property
     def lm_rungs(self) -> List[str]:

@@ -8,7 +8,9 @@ Neither holds a database transaction while it works: every store call is its own
 from __future__ import annotations
 
 import logging
+import os
 import random
+import signal
 import time
 from pathlib import Path
 from typing import Optional
@@ -19,7 +21,7 @@ from genesys.evolution.designers import DesignRequest, Parent
 from genesys.evolution.settings import EvolutionSettings, derive_seed
 from genesys.evolution.snapshot import Snapshot, take_snapshot
 from genesys.gau import GAUTree, save_design
-from genesys.verify.job import VerificationJob, run_verification
+from genesys.verify.job import VerificationJob, die_with_parent, run_verification
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +29,22 @@ STOP_KEY = "stop"                       # state: {"reason": ...} when the orches
 DESIGNERS_DONE_KEY = "designers_done"   # state: true once no designer will add designs
 
 
-def stop_requested(store) -> Optional[str]:
+def owner_alive(settings: EvolutionSettings) -> bool:
+    """Local workers belong to the orchestrator that started them (submitit's local controller outlives it)."""
+    if settings.owner_pid is None:
+        return True
+    try:
+        os.kill(settings.owner_pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def stop_requested(store, settings: Optional[EvolutionSettings] = None) -> Optional[str]:
+    if settings is not None and not owner_alive(settings):
+        return "orchestrator gone"
     stop = store.get_state(STOP_KEY)
     return stop.get("reason") if stop else None
 
@@ -90,7 +107,7 @@ def store_outcome(store, settings: EvolutionSettings, outcome, ticket: int, sess
                                 "reason": a.reason, "seconds": round(a.seconds, 3), "parents": outcome.parents},
                     session_id=session_id)
     if outcome.tree is None:
-        store.event("design_failed", {"ticket": ticket, "mode": outcome.mode, "parents": outcome.parents,
+        store.event("design_none", {"ticket": ticket, "mode": outcome.mode, "parents": outcome.parents,
                                       "attempts": len(outcome.attempts)}, session_id=session_id)
         return None
     tree = outcome.tree.copy()
@@ -112,26 +129,28 @@ def store_outcome(store, settings: EvolutionSettings, outcome, ticket: int, sess
 def next_ticket(store) -> int:
     """The next design's index: every design outcome (stored or failed) used one. A designer killed mid-design
     stored nothing, so the rerun repeats the same ticket with the same seed (the same child)."""
-    return len([d for d in store.designs() if not d.is_seed]) + len(store.events(kind="design_failed")) \
+    return len([d for d in store.designs() if not d.is_seed]) + len(store.events(kind="design_none")) \
         + len(store.events(kind="duplicate"))
 
 
-def designer_worker(settings: EvolutionSettings, worker: str) -> dict:
+def designer_worker(settings: EvolutionSettings, index: int) -> dict:
     """Design until the target count of new designs is stored or a stop is requested."""
     from hydra.utils import instantiate
 
     from genesys.evolution.store import Store
+    die_with_parent(signal.SIGTERM)      # local workers end with the orchestrator (its rerun re-queues their work)
     store = Store.open(settings.store_url)
     designer = instantiate(settings.designer["impl"])
+    worker = f"designer-{index}-{settings.run_token}"
     session = store.start_session("designer", worker, {"designer": settings.designer})
     made, status = 0, "done"
     try:
-        while not stop_requested(store):
+        while not stop_requested(store, settings):
             snap = take_snapshot(store, settings)
             if settings.stop_designs is not None and len(snap.new_designs) >= settings.stop_designs:
                 break
             ticket = next_ticket(store)
-            request_seed = derive_seed(settings.seed, "design", ticket, worker)
+            request_seed = derive_seed(settings.seed, "design", ticket, index)
             request = build_request(store, snap, settings, random.Random(request_seed), request_seed)
             outcome = designer.design(request)
             made += store_outcome(store, settings, outcome, ticket, session) is not None
@@ -197,7 +216,7 @@ def run_claim(store, settings: EvolutionSettings, claim) -> str:
     row = store.design(claim.design)
 
     def heartbeat() -> bool:
-        if stop_requested(store):
+        if stop_requested(store, settings):
             return False
         try:
             store.heartbeat(claim, settings.lease_s)
@@ -212,7 +231,7 @@ def run_claim(store, settings: EvolutionSettings, claim) -> str:
         if result.ok:
             rec = result.record.to_dict()
             store.complete(claim, rec, rec["stop_reason"], (rec.get("paths") or {}).get("wandb_run_id"))
-        elif result.status == "aborted" and stop_requested(store):
+        elif result.status == "aborted" and stop_requested(store, settings):
             store.release(claim)             # stopping: back to the queue, no attempt counted
         else:
             store.fail(claim, f"{result.status}: {result.error} (log: {result.log})")
@@ -237,19 +256,22 @@ def choose_target(store, settings: EvolutionSettings, rng: random.Random):
     return ((pick[0], pick[1], 0) if pick else None), snap
 
 
-def verifier_worker(settings: EvolutionSettings, worker: str) -> dict:
+def verifier_worker(settings: EvolutionSettings, index: int) -> dict:
     """Verify until nothing is left to verify and no designer will add more, or a stop is requested."""
     from genesys.evolution.store import Store
+    die_with_parent(signal.SIGTERM)
     store = Store.open(settings.store_url)
+    worker = f"verifier-{index}-{settings.run_token}"
     session = store.start_session("verifier", worker, {})
     done, status, step = 0, "done", 0
     try:
-        while not stop_requested(store):
+        while not stop_requested(store, settings):
             store.requeue_expired()
             claim = store.claim_pending(worker, settings.lease_s)
             if claim is None:
                 step += 1
-                target, snap = choose_target(store, settings, random.Random(derive_seed(settings.seed, worker, step)))
+                target, snap = choose_target(store, settings,
+                                             random.Random(derive_seed(settings.seed, "verify", index, step)))
                 if target is None:
                     busy = any(v.status in ("running", "pending") for v in snap.verifications)
                     if store.get_state(DESIGNERS_DONE_KEY) and not busy:

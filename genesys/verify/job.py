@@ -108,12 +108,15 @@ def _pump(stream, log_file, echo: bool) -> None:
             sys.stdout.flush()
 
 
-def _die_with_parent() -> None:
-    """In the child, before exec: SIGKILL it if the process that started it dies (Linux), so a killed worker
-    never leaves a verification running behind it (the child is in its own session, out of reach of Ctrl-C)."""
+def die_with_parent(sig: int = signal.SIGKILL) -> None:
+    """Ask the kernel to send `sig` to this process when the process that started it dies (Linux; elsewhere a
+    no-op). Used in each verification child (before exec), so a killed worker never leaves a training run behind
+    it (the child is in its own session, out of reach of Ctrl-C), and in each worker."""
+    if not sys.platform.startswith("linux"):
+        return
     try:
         import ctypes
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(sig))   # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
 
@@ -167,7 +170,7 @@ def run_verification(job: VerificationJob, timeout_s: Optional[float] = None, ec
     with open(log, "ab") as log_file:
         proc = subprocess.Popen(job.command(), env=child_env(threads, env),
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+                                start_new_session=True, preexec_fn=die_with_parent)
         pump = threading.Thread(target=_pump, args=(proc.stdout, log_file, echo), daemon=True)
         pump.start()
         status, next_poll = None, start + poll_every_s

@@ -5,9 +5,10 @@ from genesys.evolution.store.base import StoreBase
 from genesys.evolution.store.claims import ClaimsMixin
 from genesys.evolution.store.designs import DesignsMixin
 from genesys.evolution.store.journal import JournalMixin
+from genesys.evolution.store.release import ReleaseMixin
 
 
-class Store(DesignsMixin, ClaimsMixin, JournalMixin, StoreBase):
+class Store(DesignsMixin, ClaimsMixin, ReleaseMixin, JournalMixin, StoreBase):
     """SQLite file in the run folder by default (several local processes), PostgreSQL by URL (many nodes).
 
     Open it in each process (``Store.open(run_folder)``); rows come back as frozen dataclasses, never live ORM
