@@ -21,7 +21,7 @@ def app(cfg: DictConfig) -> None:
     from rich.console import Console
 
     console = Console(width=None if Console().is_terminal else 160)
-    if cfg.designer.kind == "llm" and not cfg.designer.get("impl"):
+    if cfg.designer.get("kind") == "llm" and not cfg.designer.get("_target_"):
         console.print(f"[red]{LLM_MISSING}[/red]")
         sys.exit(2)
     from genesys.evolution.orchestrator import run_evolution   # heavy imports after the fast checks

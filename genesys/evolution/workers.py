@@ -140,7 +140,7 @@ def designer_worker(settings: EvolutionSettings, index: int) -> dict:
     from genesys.evolution.store import Store
     die_with_parent(signal.SIGTERM)      # local workers end with the orchestrator (its rerun re-queues their work)
     store = Store.open(settings.store_url)
-    designer = instantiate(settings.designer["impl"])
+    designer = instantiate({k: v for k, v in settings.designer.items() if k != "kind"})
     worker = f"designer-{index}-{settings.run_token}"
     session = store.start_session("designer", worker, {"designer": settings.designer})
     made, status = 0, "done"

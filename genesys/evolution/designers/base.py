@@ -28,6 +28,7 @@ class DesignRequest:
     library: List[GAUTree] = field(default_factory=list)   # every design seen so far (seeds first): units to reuse
     is_known: Callable[[str], bool] = lambda struct_hash: False   # a structural hash already in the store
     max_attempts: int = 8                       # tries before the designer gives up on this request
+    memory: Optional[dict] = None               # `w_mem`: {operator: {"attempts", "valid"}} of earlier attempts
 
 
 @dataclass
