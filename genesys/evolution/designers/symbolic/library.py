@@ -1,0 +1,103 @@
+"""The unit library: every unit implementation seen so far, each with its subtree, role and interface.
+
+A library unit is self-contained: its subtree is copied out of the design it came from with that design's
+effective hyper-parameter values baked into the units' ARGS, so it behaves the same wherever it lands.
+Implementations are deduplicated by their subtree hash (the first design that brought one names it).
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Dict, Iterable, List, Optional
+
+from genesys.evolution.designers.symbolic.roles import role_of, unit_interface
+from genesys.gau import GAUTree, TreeError, load_design
+from genesys.gau.hashing import structural_hash, subtree_hash
+from genesys.paths import SEEDS_DIR, seed_names
+
+
+@dataclasses.dataclass
+class LibraryUnit:
+    name: str
+    design: str                 # the design it was first seen in
+    role: str
+    inputs: tuple
+    outputs: tuple
+    tree: GAUTree               # the unit (root) and its descendants, hyper-parameters baked in
+    key: str                    # subtree hash: equal keys are interchangeable implementations
+
+
+def effective_args(tree: GAUTree) -> Dict[str, object]:
+    try:
+        return tree.kwarg_all()
+    except TreeError:
+        return dict(tree.args)
+
+
+def subtree(tree: GAUTree, name: str) -> GAUTree:
+    """A standalone copy of `name` and its descendants, each unit's ARGS set to the values the design uses."""
+    eff = effective_args(tree)
+    names = GAUTree(name=tree.name, root=name, units=tree.units).implemented()
+    sub = GAUTree(name=f"{tree.name}:{name}", root=name, semantics=tree.semantics,
+                  units={n: dataclasses.replace(tree.units[n]) for n in names}).copy()
+    for node in sub.units.values():
+        node.args = {k: eff.get(k, v) for k, v in node.args.items()}
+    return sub
+
+
+def unit_key(tree: GAUTree, name: str) -> str:
+    """The subtree hash of `name` with the design's effective hyper-parameter values."""
+    return subtree_hash(subtree(tree, name), name)
+
+
+def key_under(tree: GAUTree, name: str, design_args: Dict[str, object]) -> str:
+    """The subtree hash of `name` in `tree` as it would behave in a design whose args are `design_args` (a
+    design-level value overrides every unit's default of that name)."""
+    sub = subtree(tree, name)
+    for node in sub.units.values():
+        node.args = {k: design_args.get(k, v) for k, v in node.args.items()}
+    return subtree_hash(sub, name)
+
+
+def units_of(tree: GAUTree) -> List[LibraryUnit]:
+    out = []
+    for name in tree.implemented():
+        sub = subtree(tree, name)
+        inputs, outputs = unit_interface(tree, name)
+        out.append(LibraryUnit(name, tree.name, role_of(tree, name), inputs, outputs, sub,
+                               subtree_hash(sub, name)))
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def seed_trees() -> tuple:
+    return tuple(load_design(SEEDS_DIR / n) for n in seed_names())
+
+
+class UnitLibrary:
+    """Units of the seeds and of the given designs, deduplicated; per-design results are cached by hash."""
+
+    def __init__(self):
+        self._cache: Dict[str, List[LibraryUnit]] = {}
+
+    def build(self, designs: Iterable[GAUTree]) -> List[LibraryUnit]:
+        seen, out = set(), []
+        for tree in list(seed_trees()) + list(designs):
+            try:
+                h = structural_hash(tree)
+                if h not in self._cache:
+                    self._cache[h] = units_of(tree)
+            except (TreeError, SyntaxError, KeyError):  # an unreadable design brings nothing
+                continue
+            for unit in self._cache[h]:
+                if unit.key not in seen:
+                    seen.add(unit.key)
+                    out.append(unit)
+        return out
+
+
+def of_role(units: List[LibraryUnit], role: str, inputs=None, outputs=None,
+            exclude: Optional[set] = None) -> List[LibraryUnit]:
+    """Units of one role (and interface, when given), minus the excluded keys."""
+    return [u for u in units if u.role == role and (inputs is None or (u.inputs, u.outputs) == (tuple(inputs), tuple(outputs)))
+            and u.key not in (exclude or set())]
