@@ -15,8 +15,8 @@ def lineage(name: str) -> str:
 
 
 def child_name(parents: List[str], operator: str, what: str, struct_hash: str) -> str:
-    if not parents:
-        base = "scratch"
+    if operator == "scratch" or not parents:
+        return f"scratch-{slug(what)}-{struct_hash[:6]}"
     elif operator == "graft" and len(parents) > 1:
         base = f"{lineage(parents[0])}x{lineage(parents[1])}"
     else:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 from genesys.evolution.designers.symbolic.hparams import mutate_value
 from genesys.evolution.designers.symbolic.library import (
@@ -31,6 +31,8 @@ class Edit:
     tree: GAUTree
     proposal: str          # what changed, in words
     label: str             # a short slug for the child's name (the unit or key that changed)
+    replaced: Optional[str] = None   # the unit (slot) of the parent that was replaced ...
+    placed: Optional[str] = None     # ... and the name of what stands there in the child
 
 
 @dataclasses.dataclass
@@ -74,7 +76,11 @@ def swap(ctx: Context) -> Edit:
     unit = ctx.rng.choice(cands)
     child, root, notes = transplant(tree, slot, _tag_role(unit.tree, unit.role))
     text = f"swapped {slot} ({tree.name}) for {unit.name} ({unit.design}) in {_where(tree, slot)}"
-    return Edit(child, _with_notes(text, notes), unit.name)
+    if unit.name == slot:
+        differs = {k: v for n in unit.tree.implemented() for k, v in unit.tree.units[n].args.items()
+                   if effective_args(tree).get(k, v) != v}
+        text += f" (the same unit with {unit.design}'s hyper-parameters: {differs})" if differs else " (other code)"
+    return Edit(child, _with_notes(text, notes), unit.name, slot, root)
 
 
 def graft(ctx: Context) -> Edit:
@@ -91,7 +97,7 @@ def graft(ctx: Context) -> Edit:
     unit = ctx.rng.choice(cands)
     child, root, notes = transplant(a, slot, _tag_role(unit.tree, unit.role))
     text = f"grafted {unit.name} from {b.name} in place of {slot} in {_where(a, slot)} of {a.name}"
-    return Edit(child, _with_notes(text, notes), unit.name)
+    return Edit(child, _with_notes(text, notes), unit.name, slot, root)
 
 
 def _stub_tree(root_node, stubs: Dict[str, str], extra: Dict[str, GAUTree] = None) -> GAUTree:
@@ -126,12 +132,12 @@ def insert(ctx: Context) -> Edit:
     stub_norm, stub_second = fresh_name("SymStubNorm", taken), fresh_name("SymStubStage", taken)
     root = stage_unit(name, slot, stub_norm, stub_second, role_of(tree, slot))
     donor = _stub_tree(root, {stub_norm: NORM, stub_second: second.role}, {slot: subtree(tree, slot)})
-    child, _, notes = transplant(tree, slot, donor)
+    child, placed, notes = transplant(tree, slot, donor)
     child, _, more = _fill(child, stub_norm, norm)
     child, _, last = _fill(child, stub_second, second)
     text = (f"inserted a pre-norm residual {second.name} ({second.design}, {role_name(second.role)}) with "
             f"{norm.name} after {slot} in {_where(tree, slot)}")
-    return Edit(child, _with_notes(text, notes + more + last), f"{second.name}")
+    return Edit(child, _with_notes(text, notes + more + last), second.name, slot, placed)
 
 
 def delete(ctx: Context) -> Edit:
@@ -150,17 +156,17 @@ def delete(ctx: Context) -> Edit:
     slot, kind = ctx.rng.choice(options)
     if kind == "stage":
         first = tree.units[slot].children[0]
-        child, _, notes = transplant(tree, slot, _tag_role(subtree(tree, first), role_of(tree, slot)))
+        child, placed, notes = transplant(tree, slot, _tag_role(subtree(tree, first), role_of(tree, slot)))
         text = f"removed the stage added after {first} in {_where(tree, slot)} (back to {first} alone)"
-        return Edit(child, _with_notes(text, notes), f"no{slot}")
+        return Edit(child, _with_notes(text, notes), f"no{slot}", slot, placed)
     label = "NoPE" if kind == POSITIONAL else f"No{''.join(w.title() for w in kind.split('_'))}"
     name = fresh_name(label, set(tree.reachable())) if label in tree.reachable() else label
     node = identity_unit(name, kind)
-    child, _, notes = transplant(tree, slot, GAUTree(name="donor", root=name, units={name: node}))
+    child, placed, notes = transplant(tree, slot, GAUTree(name="donor", root=name, units={name: node}))
     text = f"removed {slot} ({role_name(kind)}) from {_where(tree, slot)}: the identity stands in its place"
     if kind == POSITIONAL:
         text = f"removed the positional encoding {slot} from {_where(tree, slot)} (NoPE)"
-    return Edit(child, _with_notes(text, notes), f"no{slot}")
+    return Edit(child, _with_notes(text, notes), f"no{slot}", slot, placed)
 
 
 def hparam(ctx: Context) -> Edit:
@@ -179,13 +185,21 @@ def hparam(ctx: Context) -> Edit:
 
 def scratch(ctx: Context) -> Edit:
     """A new block: a library norm, sequence mixer and channel mixer around a pre-norm residual skeleton."""
-    picks = {}
+    pools = {}
     for role in (NORM, SEQ, CHANNEL):
-        units = [u for u in ctx.library if u.role == role and (u.inputs, u.outputs) == (("X",), ("Y",))
-                 and u.tree.semantics == "genesys"]
-        if not units:
+        pools[role] = [u for u in ctx.library if u.role == role and (u.inputs, u.outputs) == (("X",), ("Y",))
+                       and u.tree.semantics == "genesys"]
+        if not pools[role]:
             raise NoMove(f"no {role_name(role)} in the library")
-        picks[role] = ctx.rng.choice(units)
+    # combinations some library block already is (e.g. RMSNorm + MHA + SwiGLU = gpt2): not new, draw again
+    existing = {frozenset(unit_key(u.tree, c) for c in u.tree.units[u.tree.root].children)
+                for u in ctx.library if u.role == BLOCK}
+    for _ in range(8):
+        picks = {role: ctx.rng.choice(pool) for role, pool in pools.items()}
+        if frozenset(u.key for u in picks.values()) not in existing:
+            break
+    else:
+        raise NoMove("every combination drawn is an existing block's")
     name = f"{picks[SEQ].name}{picks[CHANNEL].name}Block".replace("_", "")
     stubs = {"SymStubNorm": NORM, "SymStubSeq": SEQ, "SymStubChannel": CHANNEL}
     root = prenorm_block(name, *stubs)

@@ -28,10 +28,12 @@ def remaining_units(tree: GAUTree, slot: str) -> Set[str]:
     return set(cut.reachable()) - {slot}
 
 
-def settle_arg_collisions(tree: GAUTree) -> List[str]:
-    """Put colliding hyper-parameter defaults into the design's args (first unit in tree order wins)."""
+def settle_arg_collisions(tree: GAUTree, first_say: Set[str] = frozenset()) -> List[str]:
+    """Put colliding hyper-parameter defaults into the design's args: the units in `first_say` (the recipient's)
+    win, then the first unit in tree order."""
     settled, first = [], {}
-    for name in tree.implemented():
+    order = sorted(tree.implemented(), key=lambda n: n not in first_say)  # stable: tree order within each group
+    for name in order:
         for key, value in tree.units[name].args.items():
             if key in tree.args:
                 continue
@@ -72,5 +74,5 @@ def transplant(tree: GAUTree, slot: str, donor: GAUTree) -> Tuple[GAUTree, str, 
     child._refuse_cycles(child.root)
     if child.unimplemented():
         raise TreeError(f"transplant left placeholders: {child.unimplemented()}")
-    notes = settle_arg_collisions(child)
+    notes = settle_arg_collisions(child, keep)
     return child, root, notes
