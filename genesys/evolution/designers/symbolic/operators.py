@@ -115,12 +115,18 @@ def _fill(tree: GAUTree, stub: str, unit: LibraryUnit) -> Tuple[GAUTree, str, Li
     return transplant(tree, stub, _tag_role(unit.tree, unit.role))
 
 
+def _is_stage(unit: LibraryUnit) -> bool:
+    """An inserted stage (a wrapper of two mixers): not itself inserted or built into new blocks, so stages
+    do not nest without bound."""
+    return "[stage]" in (unit.tree.units[unit.tree.root].desc or "")
+
+
 def insert(ctx: Context) -> Edit:
     """Add a stage: the unit in a mixer slot is followed, inside that slot, by a pre-norm residual mixer."""
     tree = ctx.parents[0]
     slots = [s for s in _slots(tree) if role_of(tree, s) in STAGE_ROLES and fits(tree, s, ["X"], ["Y"])]
     seconds = [u for u in ctx.library if u.role in STAGE_ROLES and (u.inputs, u.outputs) == (("X",), ("Y",))
-               and u.tree.semantics == tree.semantics]
+               and u.tree.semantics == tree.semantics and not _is_stage(u)]
     norms = [u for u in ctx.library if u.role == NORM and (u.inputs, u.outputs) == (("X",), ("Y",))
              and u.tree.semantics == tree.semantics]
     if not (slots and seconds and norms):
@@ -188,7 +194,7 @@ def scratch(ctx: Context) -> Edit:
     pools = {}
     for role in (NORM, SEQ, CHANNEL):
         pools[role] = [u for u in ctx.library if u.role == role and (u.inputs, u.outputs) == (("X",), ("Y",))
-                       and u.tree.semantics == "genesys"]
+                       and u.tree.semantics == "genesys" and not _is_stage(u)]
         if not pools[role]:
             raise NoMove(f"no {role_name(role)} in the library")
     # combinations some library block already is (e.g. RMSNorm + MHA + SwiGLU = gpt2): not new, draw again
