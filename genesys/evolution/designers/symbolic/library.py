@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 from typing import Dict, Iterable, List, Optional
 
 from genesys.evolution.designers.symbolic.roles import role_of, unit_interface
 from genesys.gau import GAUTree, TreeError, load_design
-from genesys.gau.hashing import structural_hash, subtree_hash
+from genesys.gau.hashing import subtree_hash
 from genesys.paths import SEEDS_DIR, seed_names
 
 
@@ -74,6 +75,16 @@ def seed_trees() -> tuple:
     return tuple(load_design(SEEDS_DIR / n) for n in seed_names())
 
 
+def _fingerprint(tree: GAUTree) -> str:
+    """A cheap exact key of a tree's contents (no parsing), for the per-design cache."""
+    parts = [tree.name, tree.root, tree.semantics, repr(sorted(tree.args.items(), key=str))]
+    for name in sorted(tree.units):
+        node = tree.units[name]
+        parts += [name, node.code, repr(sorted(node.args.items(), key=str)), repr(node.children),
+                  repr(node.spec), node.desc or "", repr(node.decls)]
+    return hashlib.sha1("\x00".join(parts).encode()).hexdigest()
+
+
 class UnitLibrary:
     """Units of the seeds and of the given designs, deduplicated; per-design results are cached by hash."""
 
@@ -84,7 +95,7 @@ class UnitLibrary:
         seen, out = set(), []
         for tree in list(seed_trees()) + list(designs):
             try:
-                h = structural_hash(tree)
+                h = _fingerprint(tree)
                 if h not in self._cache:
                     self._cache[h] = units_of(tree)
             except (TreeError, SyntaxError, KeyError):  # an unreadable design brings nothing

@@ -164,7 +164,7 @@ def delete(ctx: Context) -> Edit:
         first = tree.units[slot].children[0]
         child, placed, notes = transplant(tree, slot, _tag_role(subtree(tree, first), role_of(tree, slot)))
         text = f"removed the stage added after {first} in {_where(tree, slot)} (back to {first} alone)"
-        return Edit(child, _with_notes(text, notes), f"no{slot}", slot, placed)
+        return Edit(child, _with_notes(text, notes), f"no_{slot}", slot, placed)
     label = "NoPE" if kind == POSITIONAL else f"No{''.join(w.title() for w in kind.split('_'))}"
     name = fresh_name(label, set(tree.reachable())) if label in tree.reachable() else label
     node = identity_unit(name, kind)
@@ -172,7 +172,7 @@ def delete(ctx: Context) -> Edit:
     text = f"removed {slot} ({role_name(kind)}) from {_where(tree, slot)}: the identity stands in its place"
     if kind == POSITIONAL:
         text = f"removed the positional encoding {slot} from {_where(tree, slot)} (NoPE)"
-    return Edit(child, _with_notes(text, notes), f"no{slot}", slot, placed)
+    return Edit(child, _with_notes(text, notes), f"no_{slot}", slot, placed)
 
 
 def hparam(ctx: Context) -> Edit:
