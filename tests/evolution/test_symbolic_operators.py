@@ -151,3 +151,17 @@ def test_transplant_renames_a_clashing_unit_and_shares_an_identical_one():
     assert "RotaryEmbedding_2(" in other.units["MHA"].code
     assert other.units["TTTLinear"].children == ["RotaryEmbedding"]
     ast.parse(compose(other))
+
+
+def test_a_new_unit_takes_the_role_of_what_it_replaced():
+    """An LLM-style design: gpt2 with MHA renamed `FooUnit` (no tag, no telling word, a name the table does not know) is in
+    the library as a sequence mixer, so a swap can put it where MHA stands in another design."""
+    from genesys.evolution.designers.symbolic.roles import role_of
+    from genesys.evolution.designers.symbolic.library import seed_positions
+    foo = SEEDS["gpt2"].copy()
+    foo.name = "llm-design"
+    foo.rename_unit("MHA", "FooUnit")
+    foo.units["GPT2Block"].decls[1].requirements = "something"
+    assert role_of(foo, "FooUnit", seed_positions()) == "seq_mixer"
+    lib = [u for u in units_of(foo) if u.name == "FooUnit"]
+    assert lib and lib[0].role == "seq_mixer"

@@ -11,7 +11,7 @@ import functools
 import hashlib
 from typing import Dict, Iterable, List, Optional
 
-from genesys.evolution.designers.symbolic.roles import role_of, unit_interface
+from genesys.evolution.designers.symbolic.roles import position_roles, role_of, unit_interface
 from genesys.gau import GAUTree, TreeError, load_design
 from genesys.gau.hashing import subtree_hash
 from genesys.paths import SEEDS_DIR, seed_names
@@ -62,10 +62,11 @@ def key_under(tree: GAUTree, name: str, design_args: Dict[str, object]) -> str:
 
 def units_of(tree: GAUTree) -> List[LibraryUnit]:
     out = []
+    positions = seed_positions()
     for name in tree.implemented():
         sub = subtree(tree, name)
         inputs, outputs = unit_interface(tree, name)
-        out.append(LibraryUnit(name, tree.name, role_of(tree, name), inputs, outputs, sub,
+        out.append(LibraryUnit(name, tree.name, role_of(tree, name, positions), inputs, outputs, sub,
                                subtree_hash(sub, name)))
     return out
 
@@ -83,6 +84,11 @@ def _fingerprint(tree: GAUTree) -> str:
         parts += [name, node.code, repr(sorted(node.args.items(), key=str)), repr(node.children),
                   repr(node.spec), node.desc or "", repr(node.decls)]
     return hashlib.sha1("\x00".join(parts).encode()).hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def seed_positions() -> dict:
+    return position_roles(seed_trees())
 
 
 class UnitLibrary:

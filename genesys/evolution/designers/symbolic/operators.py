@@ -12,7 +12,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from genesys.evolution.designers.symbolic.hparams import mutate_value
 from genesys.evolution.designers.symbolic.library import (
-    LibraryUnit, effective_args, key_under, subtree, unit_key, units_of)
+    LibraryUnit, effective_args, key_under, seed_positions, subtree, unit_key, units_of)
 from genesys.evolution.designers.symbolic.roles import (
     BLOCK, CHANNEL, CONV, NORM, POSITIONAL, SEQ, STAGE_ROLES, fits, role_name, role_of, role_tag)
 from genesys.evolution.designers.symbolic.templates import identity_unit, prenorm_block, stage_unit
@@ -42,6 +42,10 @@ class Context:
     rng: random.Random
 
 
+def _role(tree: GAUTree, name: str) -> str:
+    return role_of(tree, name, seed_positions())
+
+
 def _where(tree: GAUTree, slot: str) -> str:
     parents = tree.parents(slot)
     return parents[0] if parents else tree.name
@@ -57,7 +61,7 @@ def _tag_role(donor: GAUTree, role: str) -> GAUTree:
 
 
 def _candidates(tree: GAUTree, slot: str, units: List[LibraryUnit]) -> List[LibraryUnit]:
-    role, key = role_of(tree, slot), unit_key(tree, slot)
+    role, key = _role(tree, slot), unit_key(tree, slot)
     return [u for u in units if u.role == role and u.tree.semantics == tree.semantics
             and fits(tree, slot, u.inputs, u.outputs) and key_under(u.tree, u.name, tree.args) != key]
 
@@ -124,7 +128,7 @@ def _is_stage(unit: LibraryUnit) -> bool:
 def insert(ctx: Context) -> Edit:
     """Add a stage: the unit in a mixer slot is followed, inside that slot, by a pre-norm residual mixer."""
     tree = ctx.parents[0]
-    slots = [s for s in _slots(tree) if role_of(tree, s) in STAGE_ROLES and fits(tree, s, ["X"], ["Y"])]
+    slots = [s for s in _slots(tree) if _role(tree, s) in STAGE_ROLES and fits(tree, s, ["X"], ["Y"])]
     seconds = [u for u in ctx.library if u.role in STAGE_ROLES and (u.inputs, u.outputs) == (("X",), ("Y",))
                and u.tree.semantics == tree.semantics and not _is_stage(u)]
     norms = [u for u in ctx.library if u.role == NORM and (u.inputs, u.outputs) == (("X",), ("Y",))
@@ -136,7 +140,7 @@ def insert(ctx: Context) -> Edit:
     name = f"{slot}Then{second.name}"
     name = fresh_name(name, taken) if name in taken else name
     stub_norm, stub_second = fresh_name("SymStubNorm", taken), fresh_name("SymStubStage", taken)
-    root = stage_unit(name, slot, stub_norm, stub_second, role_of(tree, slot))
+    root = stage_unit(name, slot, stub_norm, stub_second, _role(tree, slot))
     donor = _stub_tree(root, {stub_norm: NORM, stub_second: second.role}, {slot: subtree(tree, slot)})
     child, placed, notes = transplant(tree, slot, donor)
     child, _, more = _fill(child, stub_norm, norm)
@@ -152,7 +156,7 @@ def delete(ctx: Context) -> Edit:
     tree = ctx.parents[0]
     options = []
     for s in _slots(tree):
-        desc, role = tree.units[s].desc or "", role_of(tree, s)
+        desc, role = tree.units[s].desc or "", _role(tree, s)
         if "[stage]" in desc and tree.units[s].children:
             options.append((s, "stage"))
         elif role in DELETABLE and "[identity]" not in desc:
@@ -162,7 +166,7 @@ def delete(ctx: Context) -> Edit:
     slot, kind = ctx.rng.choice(options)
     if kind == "stage":
         first = tree.units[slot].children[0]
-        child, placed, notes = transplant(tree, slot, _tag_role(subtree(tree, first), role_of(tree, slot)))
+        child, placed, notes = transplant(tree, slot, _tag_role(subtree(tree, first), _role(tree, slot)))
         text = f"removed the stage added after {first} in {_where(tree, slot)} (back to {first} alone)"
         return Edit(child, _with_notes(text, notes), f"no_{slot}", slot, placed)
     label = "NoPE" if kind == POSITIONAL else f"No{''.join(w.title() for w in kind.split('_'))}"

@@ -9,7 +9,7 @@ the same unit replace them).
 from __future__ import annotations
 
 import re
-from typing import Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 from genesys.gau import GAUTree
 
@@ -60,13 +60,31 @@ def base_name(name: str) -> str:
     return re.sub(r"_\d+$", "", name)
 
 
-def role_of(tree: GAUTree, name: str) -> str:
+def position_roles(trees) -> Dict[Tuple[str, int], str]:
+    """(parent unit name, child index) -> the role of the child there, from designs whose roles are known (the
+    seeds): a new unit standing at such a position takes the role of what it replaced."""
+    out: Dict[Tuple[str, int], str] = {}
+    for tree in trees:
+        for parent in tree.implemented():
+            for i, child in enumerate(tree.units[parent].children):
+                if child in tree.units:
+                    out.setdefault((parent, i), role_of(tree, child))
+    return out
+
+
+def role_of(tree: GAUTree, name: str, positions: Optional[Dict[Tuple[str, int], str]] = None) -> str:
+    """Tag, else the seeds' table, else the role of what stood at the same place in a seed, else the root is a
+    block, else words in the name and the parent's declaration, else a role of its own."""
     node = tree.units[name]
     tagged = _TAG.search(node.desc or "")
     if tagged:
         return tagged.group(1)
     if base_name(name) in SEED_ROLES:
         return SEED_ROLES[base_name(name)]
+    for parent in tree.parents(name):
+        index = tree.units[parent].children.index(name)
+        if positions and (base_name(parent), index) in positions:
+            return positions[(base_name(parent), index)]
     if name == tree.root:
         return BLOCK
     parents = tree.parents(name)
