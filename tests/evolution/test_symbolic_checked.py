@@ -22,6 +22,8 @@ def _evolve(requests, tmp_path, recheck: bool):
     pool = dict(SEEDS)
     outcomes = []
     for mode, parents, seed in requests:
+        # a parent is a name, or an index into every design so far (seeds first, then children in order)
+        parents = [p if isinstance(p, str) else list(pool)[p % len(pool)] for p in parents]
         request = DesignRequest(mode=mode, parents=[Parent(p, pool[p]) for p in parents], seed=seed,
                                 library=list(pool.values()), is_known=known.__contains__, max_attempts=4)
         out = designer.design(request)
@@ -50,14 +52,19 @@ def test_one_child_per_mode_passes_the_checker_and_is_new(tmp_path):
 
 @pytest.mark.slow
 def test_a_batch_of_children_all_valid_and_new(tmp_path):
-    names = sorted(SEEDS)
     requests = []
-    for i in range(20):
+    for i in range(20):  # children of seeds and of earlier children, as in an evolution
         mode = ("mutation", "mutation", "crossover", "scratch")[i % 4]
-        parents = {"mutation": [names[i % 5]], "crossover": [names[i % 5], names[(i + 2) % 5]], "scratch": []}[mode]
+        parents = {"mutation": [3 * i + 1], "crossover": [3 * i, 5 * i + 2], "scratch": []}[mode]
         requests.append((mode, parents, 100 + i))
     outcomes = _evolve(requests, tmp_path, recheck=True)
     made = [o for o in outcomes if o.tree is not None]
     assert len(made) >= 15, [[a.reason for a in o.attempts] for o in outcomes if o.tree is None]
     assert len({o.struct_hash for o in made}) == len(made)
     assert len({o.name for o in made}) == len(made)
+    tries = [a for o in outcomes for a in o.attempts]
+    print("\nchildren", len(made), "of", len(outcomes), "requests;", len(tries), "tries;",
+          {op: (sum(a.valid for a in tries if a.operator == op), sum(1 for a in tries if a.operator == op))
+           for op in sorted({a.operator for a in tries})})
+    for o in outcomes:
+        print(o.name, "|", o.proposal, "|", [a.reason for a in o.attempts if not a.valid])

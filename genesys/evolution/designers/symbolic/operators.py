@@ -160,7 +160,9 @@ def delete(ctx: Context) -> Edit:
         if "[stage]" in desc and tree.units[s].children:
             options.append((s, "stage"))
         elif role in DELETABLE and "[identity]" not in desc:
-            options.append((s, role))
+            spec = identity_unit("Probe", role).spec
+            if fits(tree, s, spec.inputs, spec.outputs):  # the identity must read and write what the slot does
+                options.append((s, role))
     if not options:
         raise NoMove("no removable unit")
     slot, kind = ctx.rng.choice(options)
