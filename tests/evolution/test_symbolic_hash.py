@@ -26,7 +26,8 @@ def test_renamed_and_redocumented_copy_collides_with_the_seed():
     copy.rename_unit("GPT2Block", "Block")
     node = copy.units["Attention"]
     node.code = node.code.replace('"""Causal multi-head', '"""A different docstring.\n\n    Causal multi-head', 1)
-    node.code = node.code.replace("        B, L, D = X.shape\n", "        # shapes\n        B, L, D = X.shape  # unpack\n", 1)
+    node.code = node.code.replace("        B, L, D = X.shape\n",
+                                  "        # shapes\n        B, L, D = X.shape  # unpack\n", 1)
     node.spec.document = "new words"
     node.desc = "new description"
     assert copy.units["Block"].code != seed.units["GPT2Block"].code  # really renamed in the text

@@ -92,7 +92,8 @@ class SymbolicDesigner:
         cfg = load_config((), self.check_options)
         ref = reference_params(cfg["reference"], cfg["d_model"], cfg["n_block"], cfg["vocab_size"])
         if params > self.max_param_ratio * ref:
-            return f"size: {params} non-embedding parameters, {params / ref:.1f}x the reference (limit {self.max_param_ratio}x)"
+            return (f"size: {params} non-embedding parameters, {params / ref:.1f}x the reference "
+                    f"(limit {self.max_param_ratio}x)")
         return None
 
     # ---- one request ------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-from typing import Dict, Iterable, List, Optional
+from typing import Dict, Iterable, List
 
 from genesys.evolution.designers.symbolic.roles import position_roles, role_of, unit_interface
 from genesys.gau import GAUTree, TreeError, load_design
@@ -112,9 +112,3 @@ class UnitLibrary:
                     out.append(unit)
         return out
 
-
-def of_role(units: List[LibraryUnit], role: str, inputs=None, outputs=None,
-            exclude: Optional[set] = None) -> List[LibraryUnit]:
-    """Units of one role (and interface, when given), minus the excluded keys."""
-    return [u for u in units if u.role == role and (inputs is None or (u.inputs, u.outputs) == (tuple(inputs), tuple(outputs)))
-            and u.key not in (exclude or set())]
