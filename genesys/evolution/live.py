@@ -39,7 +39,7 @@ def leaderboard_table(entries: List[dict], limit: Optional[int] = None, title: s
         fit = "—" if e.get("fitness") is None else f"{e['fitness']:.4f}"
         params = e.get("params") or {}
         size = next((f"{v / 1e6:.3f}M" for v in params.values() if isinstance(v, (int, float))), "—")
-        stops = ", ".join(sorted({s for s in (e.get("stop_reasons") or {}).values() if s})) or "—"
+        stops = ", ".join(sorted({s for v in (e.get("stop_reasons") or {}).values() for s in v if s})) or "—"
         table.add_row(str(i), e["name"], e.get("mode") or "", ", ".join(e.get("parents") or []) or "—", fit,
                       f"{e.get('confidence', 0):g}", ", ".join(e.get("rungs") or []) or "—", size, stops)
     return table

@@ -18,7 +18,8 @@ from genesys.evolution.live import LiveView
 from genesys.evolution.settings import EvolutionSettings
 from genesys.evolution.snapshot import leaderboard, records_of, take_snapshot
 from genesys.evolution.stats import operator_stats, rung_noise
-from genesys.evolution.workers import DESIGNERS_DONE_KEY, STOP_KEY, budget_of, designer_worker, verifier_worker
+from genesys.evolution.workers import (DESIGNERS_DONE_KEY, STOP_KEY, budget_of, designer_worker, verification_job,
+                                      verifier_worker)
 from genesys.gau import compose, load_design
 from genesys.gau.hashing import structural_hash
 from genesys.paths import resolve_design
@@ -46,6 +47,13 @@ def _executor(settings: EvolutionSettings, kind: str):
     minutes = (settings.stop_wall_time_s or 7 * 24 * 3600) / 60 + 10
     executor.update_parameters(timeout_min=minutes)
     return executor
+
+
+def preflight(settings: EvolutionSettings) -> None:
+    """Compose every rung's verification config once, here: a bad override fails now, with Hydra's message,
+    instead of in every worker."""
+    for rung in settings.rungs:
+        verification_job(settings, None, rung, 0).compose()
 
 
 def start_workers(settings: EvolutionSettings) -> list:
@@ -118,6 +126,7 @@ def write_leaderboard(store, settings: EvolutionSettings) -> Path:
 def run_evolution(settings: EvolutionSettings, console=None) -> Path:
     """Run (or resume) the evolution in settings.run_dir; returns the leaderboard's path."""
     from genesys.evolution.store import Store
+    preflight(settings)
     settings.run_dir.mkdir(parents=True, exist_ok=True)
     if settings.owner_pid is None:
         settings = dataclasses.replace(settings, owner_pid=os.getpid(), run_token=f"{os.getpid()}")

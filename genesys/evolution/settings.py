@@ -12,8 +12,21 @@ from omegaconf import DictConfig, OmegaConf
 from genesys.verify.job import PROXY_RUNG
 
 # conf groups of the main config that the verify config shares: their choices (and dotted overrides) are passed on
-# to every verification child, so `python -m genesys data=files eval.limit=50` reaches the training runs.
+# to every verification child, so `python -m genesys data=files eval.limit=50` reaches the training runs. The eval
+# choice is per rung (the proxy rung runs eval=proxy, the LM rungs the ladder's lm_eval), so it travels apart.
 SHARED_GROUPS = ("data", "eval", "hardware", "logger")
+
+
+def forwarded_overrides(choices: Dict[str, str], task_overrides: List[str]) -> List[str]:
+    """The group choices (but eval's) and the user's dotted overrides of the shared groups, as `++key=value`: the
+    parent's own composition already validated them against the same groups, and `++` lets an override of, say,
+    eval.proxy reach a child whose eval config is another option (it merges instead of failing)."""
+    out = [f"{g}={choices[g]}" for g in SHARED_GROUPS if g != "eval" and choices.get(g)]
+    for o in task_overrides:
+        key = o.split("=")[0]
+        if key.lstrip("+~").split(".")[0] in SHARED_GROUPS and "." in key:
+            out.append(o if key.startswith("~") else "++" + o.lstrip("+"))
+    return out
 
 
 def derive_seed(*parts) -> int:
@@ -41,7 +54,7 @@ class EvolutionSettings:
     heartbeat_s: float
     verify_threads: Optional[int]
     verify_overrides: List[str]              # for every verification child (shared groups + user's list)
-    lm_eval: Optional[str]                   # eval config of the LM rungs (None: the shared `eval` choice)
+    lm_eval: Optional[str]                   # eval config of the LM rungs (None: the main config's `eval` choice)
     lm_eval_overrides: List[str]
     designers: int
     verifiers: int
@@ -66,9 +79,7 @@ def _container(node) -> dict:
 def settings_from_cfg(cfg: DictConfig, run_dir: Path, choices: Dict[str, str], task_overrides: List[str]) -> EvolutionSettings:
     """Flatten the composed config; `choices`/`task_overrides` come from HydraConfig (what the user picked)."""
     run_dir = Path(run_dir).resolve()
-    forwarded = [f"{g}={choices[g]}" for g in SHARED_GROUPS if choices.get(g)]
-    forwarded += [o for o in task_overrides if o.lstrip("+~").split("=")[0].split(".")[0] in SHARED_GROUPS
-                  and "." in o.split("=")[0]]
+    forwarded = forwarded_overrides(choices, task_overrides)
     ladder = cfg.ladder
     rungs = ([PROXY_RUNG] if ladder.get("proxy_rung") else []) + list(ladder.scales)
     store_url = cfg.store.url or f"sqlite:///{run_dir / 'evolution.db'}"
@@ -82,7 +93,8 @@ def settings_from_cfg(cfg: DictConfig, run_dir: Path, choices: Dict[str, str], t
         noise_rungs=[r for r in cfg.noise.rungs if r in rungs],
         verify_timeout_s=float(cfg.verify.timeout_s), lease_s=float(cfg.verify.lease_s),
         heartbeat_s=float(cfg.verify.heartbeat_s), verify_threads=cfg.verify.threads,
-        verify_overrides=forwarded + list(cfg.verify.overrides), lm_eval=ladder.get("lm_eval"),
+        verify_overrides=forwarded + list(cfg.verify.overrides),
+        lm_eval=ladder.get("lm_eval") or choices.get("eval"),
         lm_eval_overrides=list(ladder.get("lm_eval_overrides") or []),
         designers=int(cfg.launcher.designers), verifiers=int(cfg.launcher.verifiers),
         designer=_container(cfg.designer), max_attempts=int(cfg.designer.get("max_attempts", 8)),

@@ -21,7 +21,7 @@ from genesys.evolution.designers import DesignRequest, Parent
 from genesys.evolution.settings import EvolutionSettings, derive_seed
 from genesys.evolution.snapshot import Snapshot, take_snapshot
 from genesys.gau import GAUTree, save_design
-from genesys.verify.job import VerificationJob, die_with_parent, run_verification
+from genesys.verify.job import PROXY_RUNG, VerificationJob, die_with_parent, run_verification
 
 log = logging.getLogger(__name__)
 
@@ -199,15 +199,15 @@ def noise_target(snap: Snapshot, settings: EvolutionSettings):
 
 
 def verification_job(settings: EvolutionSettings, row, rung: str, seed: int) -> VerificationJob:
-    folder = materialise(settings, row)
-    lm = rung != "proxy"
-    overrides = list(settings.verify_overrides) + (list(settings.lm_eval_overrides) if lm else [])
-    if lm and settings.lm_eval:
-        overrides = [o for o in overrides if not o.startswith("eval=")] + [f"eval={settings.lm_eval}"]
-    if not lm:
-        overrides = [o for o in overrides if not o.startswith(("eval=", "eval."))]
-    return VerificationJob(design=str(folder), rung=rung, seed=seed,
-                           run_dir=settings.run_dir / "verify" / row.name / f"{rung}-s{seed}", overrides=tuple(overrides))
+    """The proxy rung runs eval=proxy; LM rungs the ladder's lm_eval with its overrides; both get the shared ones."""
+    folder = materialise(settings, row) if row is not None else Path("seeds/gpt2")
+    lm = rung != PROXY_RUNG
+    overrides = list(settings.verify_overrides)
+    if lm:   # `++`: the ladder's eval settings apply whichever eval config the LM rungs run (none has no proxy node)
+        overrides += ["++" + o.lstrip("+") for o in settings.lm_eval_overrides]
+    return VerificationJob(design=str(folder), rung=rung, seed=seed, eval=settings.lm_eval if lm else None,
+                           run_dir=settings.run_dir / "verify" / (row.name if row else "-") / f"{rung}-s{seed}",
+                           overrides=tuple(overrides))
 
 
 def run_claim(store, settings: EvolutionSettings, claim) -> str:
@@ -224,9 +224,18 @@ def run_claim(store, settings: EvolutionSettings, claim) -> str:
         except LeaseLost:
             return False
 
-    job = verification_job(settings, row, claim.rung, claim.seed)
-    result = run_verification(job, timeout_s=settings.verify_timeout_s, poll=heartbeat,
-                              poll_every_s=settings.heartbeat_s, threads=settings.verify_threads)
+    try:
+        job = verification_job(settings, row, claim.rung, claim.seed)
+        result = run_verification(job, timeout_s=settings.verify_timeout_s, poll=heartbeat,
+                                  poll_every_s=settings.heartbeat_s, threads=settings.verify_threads)
+    except BaseException as exc:       # this worker's own failure (Ctrl-C, a bug): never leave the claim running
+        try:
+            store.release(claim)
+        except LeaseLost:
+            pass
+        if isinstance(exc, Exception):
+            log.exception("verifier could not run %s@%s", claim.design, claim.rung)
+        raise
     try:
         if result.ok:
             rec = result.record.to_dict()

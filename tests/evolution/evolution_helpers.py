@@ -20,8 +20,8 @@ def make_corpus(folder: Path) -> Path:
 
 
 def tiny_overrides(run_dir: Path, corpus: Path, designs: int = 2, *extra: str) -> list:
-    verify = ",".join(TINY_SCALE + ["train.val_windows=8", "logger=csv", "train.progress_bar=false",
-                                    "monitor.time_tolerance=1000", "train.max_steps=20"])
+    verify = ",".join(f"'{o}'" for o in TINY_SCALE + ["train.val_windows=8", "logger=csv", "train.progress_bar=false",
+                                    "monitor.time_tolerance=1000"])
     return [
         f"hydra.run.dir={run_dir}", "seeds=[seeds/gpt2,seeds/retnet]", f"stop.designs={designs}",
         "stop.wall_time_s=900", "launcher.designers=1", "launcher.verifiers=2", "launcher.poll_s=0.5",
@@ -29,7 +29,7 @@ def tiny_overrides(run_dir: Path, corpus: Path, designs: int = 2, *extra: str) -
         "noise.designs=[gpt2]", "noise.seeds=[1]", "noise.rungs=[proxy,cpu_xs]",
         "data=files", f"data.files=[{corpus}]", "data.validation_fraction=0.1", "data.test_fraction=0.1",
         "data.tokenizer.vocab_size=320", "data.num_proc=1", "hardware=cpu",
-        "eval.proxy.tasks=[compression]", "eval.proxy.steps.compression=10", "eval.proxy.workers=1",
+        "eval.proxy.tasks=[compression]", "eval.proxy.steps.compression=60", "eval.proxy.workers=1",
         "eval.proxy.train.d_model=32", "eval.proxy.train.n_test=32",
         f"verify.overrides=[{verify}]", "verify.lease_s=60", "verify.heartbeat_s=5", *extra]
 

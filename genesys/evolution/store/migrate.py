@@ -6,6 +6,7 @@ the first creates the schema, the others wait, then find it at head and do nothi
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -17,6 +18,7 @@ from sqlalchemy import Connection, Engine, text
 from genesys.evolution.store.engine import WRITE_OPTION
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+logging.getLogger("alembic").setLevel(logging.WARNING)   # its INFO lines are noise in every run's log
 PG_MIGRATION_LOCK = 0x67656E65  # advisory-lock key for schema upgrades ("gene")
 
 
