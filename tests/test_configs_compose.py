@@ -8,7 +8,7 @@ from genesys.config import compose_config
 from genesys.paths import CONF_DIR
 from genesys.scales import load_ladder
 
-PRIMARY = {"config": [], "verify": [], "search": ["query=x"]}
+PRIMARY = {"config": [], "verify": [], "search": ["query=x"], "compare": []}
 
 
 def options(group: str):
