@@ -131,3 +131,13 @@ def test_constructible_from_the_hydra_config():
         SymbolicDesigner(check_options={"skip": ["efficiency"]})
     with pytest.raises(ValueError):
         SymbolicDesigner(ops_weights={"mutate_everything": 1.0})
+
+
+def test_names_stay_short_across_generations():
+    from genesys.evolution.designers.symbolic.naming import child_name
+    h = "3f9c01" + "0" * 58
+    assert child_name(["tttxmamba2-graft-mha-aaaaaa"], "hparam", "rope_theta", h) == "ttt-hparam-rope_theta-3f9c01"
+    assert child_name(["gpt2-swap-x-bbbbbb", "mamba2xretnet-graft-y-cccccc"], "graft", "Mamba2Mixer", h) == \
+        "gpt2xmamba2-graft-mamba2mixer-3f9c01"
+    assert child_name(["xlstm"], "delete", "no_SwiGLU", h, seeds=("xlstm",)) == "xlstm-delete-no_swiglu-3f9c01"
+    assert child_name([], "scratch", "MHA", h) == "scratch-mha-3f9c01"

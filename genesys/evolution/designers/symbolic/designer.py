@@ -45,6 +45,12 @@ def reference_params(reference: str, d_model: int, n_block: int, vocab_size: int
     return lm.num_params(non_embedding=True)
 
 
+@functools.lru_cache(maxsize=1)
+def _seed_names() -> tuple:
+    from genesys.paths import seed_names
+    return tuple(seed_names())
+
+
 def _checker_reason(report) -> str:
     errors = report.errors[:2]
     return "checker: " + "; ".join(f"{e.category}: {e.message}"[:240] for e in errors)
@@ -134,7 +140,7 @@ class SymbolicDesigner:
 
     def _finish(self, edit, op, h, parent_names, attempt, outcome) -> None:
         tree = edit.tree
-        tree.name = child_name(parent_names, op, edit.label, h)
+        tree.name = child_name(parent_names, op, edit.label, h, _seed_names())
         tree.proposal = edit.proposal
         tree.review, tree.rating, tree.traces = "", None, []
         report = self._check(tree)
@@ -143,7 +149,7 @@ class SymbolicDesigner:
                 tree.units[name].code = source
         if report.valid and getattr(report, "fixed_sources", None):
             h = structural_hash(tree)
-            tree.name = child_name(parent_names, op, edit.label, h)
+            tree.name = child_name(parent_names, op, edit.label, h, _seed_names())
         if not report.valid:
             attempt.reason = _checker_reason(report)
             return
