@@ -141,3 +141,11 @@ def test_names_stay_short_across_generations():
         "gpt2xmamba2-graft-mamba2mixer-3f9c01"
     assert child_name(["xlstm"], "delete", "no_SwiGLU", h, seeds=("xlstm",)) == "xlstm-delete-no_swiglu-3f9c01"
     assert child_name([], "scratch", "MHA", h) == "scratch-mha-3f9c01"
+
+
+def test_a_checker_that_raises_is_recorded_not_fatal():
+    def broken(tree):
+        raise RuntimeError("sandbox unavailable")
+    out = SymbolicDesigner(check_fn=broken).design(_request(seed=1, max_attempts=2))
+    assert out.tree is None and len(out.attempts) == 2
+    assert any("sandbox unavailable" in a.reason for a in out.attempts)

@@ -125,7 +125,7 @@ class SymbolicDesigner:
                 h = structural_hash(edit.tree)
             except NoMove as exc:
                 attempt.reason = f"no move: {exc}"
-            except (TreeError, SyntaxError, KeyError, IndexError) as exc:
+            except (TreeError, ValueError, SyntaxError, KeyError, IndexError) as exc:
                 attempt.reason = f"edit failed: {exc}"
             else:
                 if h in seen or request.is_known(h):
@@ -143,7 +143,11 @@ class SymbolicDesigner:
         tree.name = child_name(parent_names, op, edit.label, h, _seed_names())
         tree.proposal = edit.proposal
         tree.review, tree.rating, tree.traces = "", None, []
-        report = self._check(tree)
+        try:
+            report = self._check(tree)
+        except Exception as exc:  # the checker itself failed: recorded on the try, the request goes on
+            attempt.reason = f"checker raised {type(exc).__name__}: {exc}"[:300]
+            return
         for name, source in (getattr(report, "fixed_sources", None) or {}).items():
             if name in tree.units:  # keep what the checker checked: its auto-fixed code
                 tree.units[name].code = source
