@@ -44,7 +44,7 @@ def run(per_operator: int, attempts: int) -> dict:
                     if a.valid or reason.startswith(("checker", "size")):
                         stats["checked"] += 1
                     stats["valid"] += a.valid
-                    stats["duplicate"] += reason == "duplicate"
+                    stats["duplicate"] += reason.startswith("duplicate")
                     stats["no_move"] += reason.startswith("no move")
                     stats["size"] += reason.startswith("size")
                     if reason.startswith("checker"):

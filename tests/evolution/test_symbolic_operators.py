@@ -163,3 +163,9 @@ def test_a_new_unit_takes_the_role_of_what_it_replaced():
     assert role_of(foo, "FooUnit", seed_positions()) == "seq_mixer"
     lib = [u for u in units_of(foo) if u.name == "FooUnit"]
     assert lib and lib[0].role == "seq_mixer"
+
+
+def test_hparam_leaves_epsilons_and_compute_knobs_alone():
+    rng = random.Random(0)
+    assert all(mutate_value(k, v, rng) is None for k, v in
+               [("norm_eps", 1e-5), ("rwkv6_gn_eps", 6.4e-4), ("retnet_chunk_size", 64), ("mlp_multiple_of", 128)])

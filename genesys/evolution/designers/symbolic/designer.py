@@ -2,8 +2,8 @@
 
 Per try: pick an operator of the request's mode (weights; `random.Random(request.seed)` is the only source of
 randomness, so the same request gives the same child), edit, hash; a duplicate (of the parents, of this
-request's earlier tries, or of a stored design) is refused before any compute; then the real checker, in its
-sandbox; then a size guard. Only a valid child is returned; every try is recorded as an Attempt.
+request's earlier tries, or of a stored design) is refused before any compute and the operator drawn again (up
+to draws_per_try times); then the real checker, in its sandbox; then a size guard. Only a valid child is returned; every try is recorded as an Attempt.
 """
 from __future__ import annotations
 
@@ -45,6 +45,12 @@ def reference_params(reference: str, d_model: int, n_block: int, vocab_size: int
     return lm.num_params(non_embedding=True)
 
 
+@functools.lru_cache(maxsize=1)
+def _seed_names() -> tuple:
+    from genesys.paths import seed_names
+    return tuple(seed_names())
+
+
 def _checker_reason(report) -> str:
     errors = report.errors[:2]
     return "checker: " + "; ".join(f"{e.category}: {e.message}"[:240] for e in errors)
@@ -60,11 +66,13 @@ class SymbolicDesigner:
     max_param_ratio: a valid child with more non-embedding parameters than this times the checker's reference at
         the check scale is refused (None: no limit).
     check_fn: the checker (tests count its calls); default genesys.checker.api.check.
+    draws_per_try: within one try, the operator is drawn again (same generator) while its edit gives a design
+        already known (the parents, earlier tries, the store): hashing costs milliseconds, a check seconds.
     """
 
     def __init__(self, ops_weights: Optional[Dict[str, float]] = None, check_options: Optional[dict] = None,
                  max_attempts: Optional[int] = None, max_param_ratio: Optional[float] = 4.0,
-                 check_fn: Optional[Callable] = None):
+                 check_fn: Optional[Callable] = None, draws_per_try: int = 16):
         self.weights = {**DEFAULT_WEIGHTS, **(_plain(ops_weights) or {})}
         unknown = set(self.weights) - set(OPERATORS)
         if unknown:
@@ -75,6 +83,7 @@ class SymbolicDesigner:
         self.max_attempts = max_attempts
         self.max_param_ratio = max_param_ratio
         self.check_fn = check_fn
+        self.draws_per_try = max(1, int(draws_per_try))
         self.library = UnitLibrary()
 
     # ---- the checker ------------------------------------------------------------------------------------
@@ -115,15 +124,19 @@ class SymbolicDesigner:
             attempt = Attempt(operator=op, valid=False)
             outcome.attempts.append(attempt)
             try:
-                edit = OPERATORS[op](ctx)
-                h = structural_hash(edit.tree)
+                # redraw (cheap: no compute) while the edit gives a design already known
+                for _ in range(self.draws_per_try):
+                    edit = OPERATORS[op](ctx)
+                    h = structural_hash(edit.tree)
+                    if h not in seen and not request.is_known(h):
+                        break
             except NoMove as exc:
                 attempt.reason = f"no move: {exc}"
-            except (TreeError, SyntaxError, KeyError, IndexError) as exc:
+            except (TreeError, ValueError, SyntaxError, KeyError, IndexError) as exc:
                 attempt.reason = f"edit failed: {exc}"
             else:
                 if h in seen or request.is_known(h):
-                    attempt.reason = "duplicate"
+                    attempt.reason = f"duplicate: {self.draws_per_try} draws gave known designs"
                 else:
                     seen.add(h)
                     self._finish(edit, op, h, parent_names, attempt, outcome)
@@ -134,16 +147,20 @@ class SymbolicDesigner:
 
     def _finish(self, edit, op, h, parent_names, attempt, outcome) -> None:
         tree = edit.tree
-        tree.name = child_name(parent_names, op, edit.label, h)
+        tree.name = child_name(parent_names, op, edit.label, h, _seed_names())
         tree.proposal = edit.proposal
         tree.review, tree.rating, tree.traces = "", None, []
-        report = self._check(tree)
+        try:
+            report = self._check(tree)
+        except Exception as exc:  # the checker itself failed: recorded on the try, the request goes on
+            attempt.reason = f"checker raised {type(exc).__name__}: {exc}"[:300]
+            return
         for name, source in (getattr(report, "fixed_sources", None) or {}).items():
             if name in tree.units:  # keep what the checker checked: its auto-fixed code
                 tree.units[name].code = source
         if report.valid and getattr(report, "fixed_sources", None):
             h = structural_hash(tree)
-            tree.name = child_name(parent_names, op, edit.label, h)
+            tree.name = child_name(parent_names, op, edit.label, h, _seed_names())
         if not report.valid:
             attempt.reason = _checker_reason(report)
             return

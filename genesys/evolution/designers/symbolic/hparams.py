@@ -3,7 +3,8 @@
 Kinds: "pow2" (x2 or /2: head counts, state sizes, ranks, so widths stay divisible), "int" (x2, /2, +1 or -1),
 "float" (times U[0.5, 2] drawn in log space), "bool" (flipped). Values are clipped to the range and keep their
 type. Pure compute knobs (chunk sizes, checkpointing, rounding multiples) and coupled ranges are frozen: changing
-them would not change what the design computes, or could invert a min/max pair.
+them would not change what the design computes, or could invert a min/max pair; so are norm epsilons, whose
+changes within range make near-copies that would spend verification budget for nothing.
 """
 from __future__ import annotations
 
@@ -15,30 +16,25 @@ from typing import Dict, Optional, Tuple
 # key: (kind, low, high)
 RANGES: Dict[str, Tuple[str, float, float]] = {
     "n_heads": ("pow2", 1, 16),
-    "norm_eps": ("float", 1e-6, 1e-4),
     "rope_theta": ("float", 1e3, 1e6),
     "mlp_ratio": ("float", 1.0, 6.0),
     "mamba2_expand": ("pow2", 1, 4),
     "mamba2_d_state": ("pow2", 16, 128),
     "mamba2_d_conv": ("int", 2, 8),
     "mamba2_headdim": ("pow2", 16, 128),
-    "mamba2_norm_eps": ("float", 1e-6, 1e-4),
     "retnet_n_heads": ("pow2", 1, 16),
-    "retnet_norm_eps": ("float", 1e-7, 1e-4),
     "rwkv6_n_heads": ("pow2", 1, 16),
     "rwkv6_expand_k": ("float", 0.25, 1.0),
     "rwkv6_expand_v": ("float", 0.5, 2.0),
-    "rwkv6_gn_eps": ("float", 1e-5, 1e-2),
     "rwkv6_mix_lora_rank": ("pow2", 8, 64),
     "rwkv6_decay_lora_rank": ("pow2", 16, 128),
     "rwkv6_cm_ratio": ("float", 1.0, 6.0),
     "ttt_mini_batch": ("pow2", 4, 64),
     "ttt_base_lr": ("float", 0.1, 10.0),
-    "ttt_ln_eps": ("float", 1e-7, 1e-4),
     "causal_conv_kernel": ("int", 2, 8),
     "causal_conv_bias": ("bool", 0, 1),
 }
-FROZEN = re.compile(r"chunk|checkpoint|multiple_of|_mode$|dt_min|dt_max|dt_init|A_init")
+FROZEN = re.compile(r"chunk|checkpoint|multiple_of|_mode$|dt_min|dt_max|dt_init|A_init|eps")
 
 
 def rule_for(key: str, value) -> Optional[Tuple[str, float, float]]:
@@ -54,8 +50,6 @@ def rule_for(key: str, value) -> Optional[Tuple[str, float, float]]:
             and value & (value - 1) == 0 else "int"
         return (kind, 1, max(4 * value, 8))
     if isinstance(value, float):
-        if "eps" in key:
-            return ("float", 1e-8, 1e-3)
         return ("float", value / 4, value * 4) if value > 0 else None
     return None
 
