@@ -160,3 +160,12 @@ def test_known_draws_are_redrawn_within_a_try():
     assert again.tree is not None and again.struct_hash != first.struct_hash
     assert first.struct_hash not in checker.hashes
     assert len(again.attempts) == len(first.attempts)
+
+
+def test_memory_reweighs_operators_by_their_valid_share():
+    from genesys.evolution.designers.symbolic.designer import weights_with_memory
+    base = {"swap": 3.0, "insert": 1.0, "hparam": 2.0}
+    assert weights_with_memory(base, None) == base
+    w = weights_with_memory(base, {"swap": {"attempts": 8, "valid": 8}, "insert": {"attempts": 8, "valid": 0}})
+    assert w["swap"] == pytest.approx(3.0 * 2 * 9 / 10) and w["insert"] == pytest.approx(1.0 * 2 / 10)
+    assert w["hparam"] == 2.0 and min(w.values()) > 0          # untried: unchanged; nothing switched off

@@ -56,6 +56,19 @@ def _checker_reason(report) -> str:
     return "checker: " + "; ".join(f"{e.category}: {e.message}"[:240] for e in errors)
 
 
+def weights_with_memory(weights: Dict[str, float], memory: Optional[dict]) -> Dict[str, float]:
+    """`w_mem`: each operator's weight times its smoothed share of valid children so far, (valid + 1) / (attempts
+    + 2), over the same for an operator never tried (1/2) — operators that keep failing the checker fade, none
+    is ever switched off."""
+    if not memory:
+        return dict(weights)
+    out = {}
+    for op, w in weights.items():
+        seen = memory.get(op) or {}
+        out[op] = w * 2 * (seen.get("valid", 0) + 1) / (seen.get("attempts", 0) + 2)
+    return out
+
+
 class SymbolicDesigner:
     """`design(request) -> DesignOutcome`. Constructible from Hydra (conf/designer/symbolic.yaml).
 
@@ -110,7 +123,8 @@ class SymbolicDesigner:
         if request.mode not in MODES:
             raise ValueError(f"unknown mode {request.mode!r}; expected one of {sorted(MODES)}")
         rng = random.Random(request.seed)
-        ops = [op for op in MODES[request.mode] if self.weights.get(op, 0) > 0]
+        weights = weights_with_memory(self.weights, request.memory)
+        ops = [op for op in MODES[request.mode] if weights.get(op, 0) > 0]
         parents = [p.tree for p in request.parents]
         parent_names = [p.name for p in request.parents]
         outcome = DesignOutcome(tree=None, mode=request.mode, parents=parent_names)
@@ -119,7 +133,7 @@ class SymbolicDesigner:
         ctx = Context(parents=parents, library=self.library.build(list(request.library) + parents), rng=rng)
         seen = {structural_hash(t) for t in parents}
         for _ in range(self.max_attempts or request.max_attempts):
-            op = rng.choices(ops, weights=[self.weights[o] for o in ops])[0]
+            op = rng.choices(ops, weights=[weights[o] for o in ops])[0]
             start = time.perf_counter()
             attempt = Attempt(operator=op, valid=False)
             outcome.attempts.append(attempt)
