@@ -1,4 +1,4 @@
-"""The training data order has its own seed (train.data_seed), so designs and init seeds share one order."""
+"""The training data order has its own seed (train.data_seed); the init std comes from the run or the rung."""
 from __future__ import annotations
 
 import torch
@@ -26,3 +26,13 @@ def test_same_data_seed_same_windows_other_seed_other_order():
     c = TrainWindows(tokens, 64, 50, seed=1)
     assert all(torch.equal(a[i], b[i]) for i in range(50))
     assert not all(torch.equal(a[i], c[i]) for i in range(50))
+
+
+def test_init_std_comes_from_the_run_then_the_scale():
+    from genesys.scales import scale_from_cfg
+    from genesys.verify.run import init_std_for
+    cfg = compose_cfg(["scale=cpu_xs"])
+    scale = scale_from_cfg(cfg.scale)
+    assert init_std_for(cfg, scale) == scale.init_std
+    assert init_std_for(compose_cfg(["scale=cpu_xs", "train.init_std=0.3"]), scale) == 0.3
+    assert init_std_for(compose_cfg(["scale=14M"]), scale_from_cfg(compose_cfg(["scale=14M"]).scale)) is None
