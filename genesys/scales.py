@@ -4,7 +4,7 @@ package (gau inspection, verify and selection all use it); it imports only genes
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import List
+from typing import List, Optional
 
 from omegaconf import OmegaConf
 
@@ -24,6 +24,7 @@ class Scale:
     context: int
     batch_tokens: int          # global batch in tokens (0.5M in the paper)
     d_step: int = 64           # autotune: widths are multiples of this
+    init_std: Optional[float] = None  # std of linear/embedding weights at init; None: the LM's GPT-2 0.02
 
     @property
     def batch_seqs(self) -> int:

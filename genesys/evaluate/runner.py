@@ -36,7 +36,8 @@ def proxy_table(eval_cfg: DictConfig, tree) -> dict:
                            device=proxy_device(p.get("device", "cpu")), workers=p.get("workers", 1),
                            steps=OmegaConf.to_container(p.steps) if p.get("steps") else None,
                            step_scale=p.get("step_scale", 1.0),
-                           batch_sizes=OmegaConf.to_container(p.batch_sizes) if p.get("batch_sizes") else None)
+                           batch_sizes=OmegaConf.to_container(p.batch_sizes) if p.get("batch_sizes") else None,
+                           repeats=int(p.get("repeats", 1)))
 
 
 def format_table(title: str, table: dict) -> str:

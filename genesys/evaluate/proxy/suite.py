@@ -24,8 +24,11 @@ log = logging.getLogger(__name__)
 # seed's attention (8 heads) leaves the recall plateau: in-context recall 0.55 at 200 x 16, 1.00 at 300 x 16; MQAR
 # 0.30-0.38 at 400 x 16, 0.96-0.99 at 400 x 32. Compression and memorization are decided early, fuzzy recall gets
 # what is left. Sized so the slowest seed (mamba2, ~2x gpt2's step time) fits in about 60 s on 2 cores.
+# Selective copying 160 and MQAR 600 (2026-12-02): at 80 / 400 the outcome over training seeds was still a coin
+# flip for some seeds (gpt2 selective copying 0.36 / 0.33 / 0.25, mamba2 MQAR 0.53 / 0.64 / 0.73; BENCHMARKS.md
+# "Rung noise"); at 160 / 600 the spreads are 0.03 / 0.09.
 DEFAULT_STEPS: Dict[str, int] = {"in_context_recall": 300, "fuzzy_recall": 100, "noisy_recall": 300,
-                                 "selective_copying": 80, "compression": 30, "memorization": 50, "mqar": 400}
+                                 "selective_copying": 160, "compression": 30, "memorization": 50, "mqar": 600}
 DEFAULT_BATCH: Dict[str, int] = {"mqar": 32}
 
 Job = Tuple[str, dict, int, int]  # (task name, generator parameters, training steps, batch size)
@@ -62,10 +65,32 @@ def resolve_workers(workers: Union[int, str, None], n_jobs: int, device: Optiona
     return max(1, min(int(workers), n_jobs))
 
 
-def _train_job(tree: GAUTree, job: Job, settings: TrainSettings, difficulty: str, device: Optional[str]) -> dict:
+# Repeat r of a suite at seed s trains with seed s + REPEAT_SEED_STRIDE * r: suites at seeds 0, 1, 2 with
+# repeats > 1 then share no training run, so the spread measured over `seed` stays honest.
+REPEAT_SEED_STRIDE = 1000
+
+
+def repeat_seeds(seed: int, repeats: int) -> List[int]:
+    """The training seeds of a suite's repeats."""
+    return [seed + REPEAT_SEED_STRIDE * r for r in range(max(1, int(repeats)))]
+
+
+def average_repeats(results: List[dict]) -> dict:
+    """One task's row from its repeats: accuracy and final loss are the means, seconds the sum;
+    "accuracy_repeats" lists each repeat's accuracy and "accuracy_spread" is their max - min (None for one)."""
+    first, acc = results[0], [r["accuracy"] for r in results]
+    row = {**first, "accuracy": sum(acc) / len(acc), "seconds": sum(r["seconds"] for r in results),
+           "final_loss": sum(r["final_loss"] for r in results) / len(results), "repeats": len(results),
+           "accuracy_repeats": acc, "accuracy_spread": max(acc) - min(acc) if len(acc) > 1 else None}
+    return row
+
+
+def _train_job(tree: GAUTree, job: Job, settings: TrainSettings, difficulty: str, device: Optional[str],
+               seed: Optional[int] = None) -> dict:
     name, params, steps, batch_size = job
     task = make_task(name, difficulty, **params)
-    settings = dataclasses.replace(settings, steps=steps, batch_size=batch_size)
+    settings = dataclasses.replace(settings, steps=steps, batch_size=batch_size,
+                                   seed=settings.seed if seed is None else seed)
     result = train_on_task(tree, task, settings, device=device)
     return {**result, "metric": "accuracy", "higher_is_better": True}
 
@@ -79,31 +104,39 @@ def run_proxy_suite(tree: GAUTree, settings: TrainSettings = TrainSettings(), ta
                     difficulty: str = "easy", overrides: Optional[Dict[str, dict]] = None,
                     device: Optional[str] = None, workers: Union[int, str, None] = 1,
                     steps: Optional[Dict[str, int]] = None, step_scale: float = 1.0,
-                    batch_sizes: Optional[Dict[str, int]] = None) -> Dict[str, dict]:
+                    batch_sizes: Optional[Dict[str, int]] = None, repeats: int = 1) -> Dict[str, dict]:
     """{task: {"accuracy", "random_baseline", "metric": "accuracy", "higher_is_better": True, "seconds", ...}},
     the table format the fitness and the verification record use. `overrides[task]` holds generator
     parameters, plus optionally `steps` and `batch_size`; see `plan_jobs` for the rule. `workers` > 1 (or "auto") trains
-    tasks in that many spawned processes; results do not depend on it (each task seeds its model and data)."""
+    tasks in that many spawned processes; results do not depend on it (each task seeds its model and data).
+    `repeats` > 1 trains every task that many times (seeds: `repeat_seeds`) and averages (`average_repeats`):
+    a small model's escape from a recall plateau is a matter of its init, and the mean of a few is steadier."""
     jobs = plan_jobs(tasks, overrides, steps, step_scale, settings.steps, batch_sizes, settings.batch_size)
-    n_workers = resolve_workers(workers, len(jobs), device)
+    seeds = repeat_seeds(settings.seed, repeats)
+    runs = [(job, seed) for job in jobs for seed in seeds]   # job-major: job i's repeats are runs[i*n:(i+1)*n]
+    n_workers = resolve_workers(workers, len(runs), device)
     if n_workers == 1:
-        results = [_train_job(tree, job, settings, difficulty, device) for job in jobs]
+        results = [_train_job(tree, job, settings, difficulty, device, seed) for job, seed in runs]
     else:
-        results = _run_parallel(tree, jobs, settings, difficulty, n_workers)
+        results = _run_parallel(tree, runs, settings, difficulty, n_workers)
     table = {}
-    for (name, *_), result in zip(jobs, results):
-        table[name] = result
+    for i, (name, *_) in enumerate(jobs):
+        mine = results[i * len(seeds):(i + 1) * len(seeds)]
+        table[name] = mine[0] if len(mine) == 1 else average_repeats(mine)
+        result = table[name]
         log.info("proxy %s: accuracy %.3f (random %.3f) in %.1f s", name, result["accuracy"],
                  result["random_baseline"], result["seconds"])
     return table
 
 
-def _run_parallel(tree: GAUTree, jobs: List[Job], settings: TrainSettings, difficulty: str, n_workers: int) -> list:
+def _run_parallel(tree: GAUTree, runs: List[Tuple[Job, int]], settings: TrainSettings, difficulty: str,
+                  n_workers: int) -> list:
     # longest jobs first, so the last one to start is a short one
+    jobs = [job for job, _ in runs]
     order = sorted(range(len(jobs)), key=lambda i: -jobs[i][2] * jobs[i][3])
     context = multiprocessing.get_context("spawn")  # no fork of a process that already runs torch threads
     with ProcessPoolExecutor(max_workers=n_workers, mp_context=context, initializer=_worker_init) as pool:
-        futures = {i: pool.submit(_train_job, tree, jobs[i], settings, difficulty, None) for i in order}
+        futures = {i: pool.submit(_train_job, tree, jobs[i], settings, difficulty, None, runs[i][1]) for i in order}
         results = [None] * len(jobs)
         for i in order:
             try:

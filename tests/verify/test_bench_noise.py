@@ -1,0 +1,33 @@
+"""bench/noise.py's pure parts: the rung value of a record, the spread over seeds, the verify command."""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+_spec = importlib.util.spec_from_file_location("bench_noise", REPO / "bench" / "noise.py")
+noise = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(noise)
+
+
+def test_rung_value_lm_is_val_loss_proxy_is_suite_mean():
+    assert noise.rung_value({"scale": "cpu_xs", "val_loss": 5.2}) == 5.2
+    table = {"a": {"accuracy": 1.0}, "b": {"accuracy": 0.5}, "c": {"accuracy": 0.0}}
+    assert noise.rung_value({"scale": "proxy", "eval": {"proxy": table}}) == 0.5
+
+
+def test_spread_is_max_minus_min_and_failures_stay_out():
+    rows = [{"design": "d", "seed": s, "value": v, "wall_s": 10.0, "cpu_s": 8.0}
+            for s, v in [(2, 5.77), (0, 5.18), (1, 5.26), (3, None)]]
+    s = noise.summarise(rows)["d"]
+    assert s["values"] == [5.18, 5.26, 5.77, None]
+    assert abs(s["spread"] - 0.59) < 1e-9 and s["failed"] == 1
+    assert noise.summarise(rows[:1])["d"]["spread"] is None   # one seed: no spread
+
+
+def test_command_seeds_the_proxy_suite_and_the_lm_rung():
+    proxy = noise.command("gpt2", "proxy", 2, "none", Path("/tmp/x"), ["eval.proxy.repeats=2"])
+    assert "eval=proxy" in proxy and "eval.proxy.train.seed=2" in proxy and "design=seeds/gpt2" in proxy
+    assert proxy[-1] == "eval.proxy.repeats=2" and not any(a.startswith("scale=") for a in proxy)
+    lm = noise.command("tests/x.py", "cpu_xs", 1, "local", Path("/tmp/x"), [])
+    assert {"scale=cpu_xs", "seed=1", "eval=local", "design=tests/x.py", "resume=false"} <= set(lm)
