@@ -9,16 +9,17 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, text
+logging.getLogger("alembic").setLevel(logging.WARNING)   # before alembic loads: its import logs INFO lines in every run
 
-from genesys.evolution.store.engine import WRITE_OPTION
+from alembic import command  # noqa: E402
+from alembic.config import Config  # noqa: E402
+from alembic.runtime.migration import MigrationContext  # noqa: E402
+from alembic.script import ScriptDirectory  # noqa: E402
+from sqlalchemy import Connection, Engine, text  # noqa: E402
+
+from genesys.evolution.store.engine import WRITE_OPTION  # noqa: E402
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-logging.getLogger("alembic").setLevel(logging.WARNING)   # its INFO lines are noise in every run's log
 PG_MIGRATION_LOCK = 0x67656E65  # advisory-lock key for schema upgrades ("gene")
 
 
