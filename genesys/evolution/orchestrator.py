@@ -10,6 +10,7 @@ import dataclasses
 import json
 import logging
 import os
+import signal
 import time
 from pathlib import Path
 from typing import List, Optional
@@ -123,6 +124,10 @@ def write_leaderboard(store, settings: EvolutionSettings) -> Path:
     return path
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def run_evolution(settings: EvolutionSettings, console=None) -> Path:
     """Run (or resume) the evolution in settings.run_dir; returns the leaderboard's path."""
     from genesys.evolution.store import Store
@@ -140,6 +145,7 @@ def run_evolution(settings: EvolutionSettings, console=None) -> Path:
     store.event("run_start", {"designers": settings.designers, "verifiers": settings.verifiers})
     jobs = start_workers(settings)
     view = LiveView(store, settings, console)
+    signal.signal(signal.SIGTERM, _interrupt)   # `kill` and SLURM's stop: the same graceful path as Ctrl-C
     start, stop_reason = time.monotonic(), None
     try:
         with view:

@@ -71,3 +71,37 @@ def test_sigkill_then_rerun_gives_the_uninterrupted_population(tmp_path):
     assert designs == ref_designs                                               # the same tree
     assert done == ref_done and len(set(done)) == len(done)                     # each verification once
     assert not others, others
+
+
+def test_sigterm_stops_gracefully_and_hands_work_back(tmp_path):
+    """SIGTERM (kill, or SLURM's stop) takes Ctrl-C's path: workers hand back what they hold, the leaderboard is
+    written, the run ends with stop reason "interrupted"; nothing is left running, and a rerun finishes the work."""
+    run_dir = tmp_path / "run"
+    overrides = tiny_overrides(run_dir, make_corpus(tmp_path / "corpus"), 2)
+    proc = run_genesys(overrides)
+    deadline = time.time() + 600
+    while time.time() < deadline and proc.poll() is None:
+        if (run_dir / "evolution.db").exists():
+            store = Store.open(run_dir)
+            running = store.verifications(status="running")
+            store.close()
+            if running:
+                break
+        time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 0, out[-4000:]
+    assert "stopped early (interrupted)" in out
+    store = Store.open(run_dir)
+    try:
+        assert not store.verifications(status="running")
+        assert not [v for v in store.verifications() if v.attempts]          # handing back is not a failure
+        assert store.events(kind="run_end")[-1].payload["stop_reason"] == "interrupted"
+    finally:
+        store.close()
+    assert (run_dir / "leaderboard.json").exists()
+    rerun = run_genesys(overrides)
+    out, _ = rerun.communicate(timeout=900)
+    assert rerun.returncode == 0, out[-4000:]
+    _, done, others = population(run_dir)
+    assert not others and len(done) == len(set(done)) >= 4 * 2
