@@ -28,6 +28,7 @@ import time
 from typing import Callable, Dict, List, Optional
 
 from genesys.paths import REPO_ROOT
+from genesys.textfiles import tail
 
 _CLONE_NEWNS, _CLONE_NEWNET = 0x00020000, 0x40000000
 _MS_RDONLY, _MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 1, 32, 4096, 16384, 1 << 18
@@ -128,7 +129,7 @@ def run_child(job: dict, phase_timeouts: Dict[str, float], limits: Limits,
                 preexec_fn=lambda: [p() for p in pre], start_new_session=True)
         os.close(write_fd)
         _collect(proc, read_fd, phase_timeouts, limits, outcome, on_event)
-        outcome.log_tail = _tail(log_path)
+        outcome.log_tail = tail(log_path)
     finally:
         os.close(read_fd)
         shutil.rmtree(scratch, ignore_errors=True)
@@ -195,11 +196,3 @@ def _kill(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-def _tail(path: str, limit: int = 4000) -> str:
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - limit))
-            return f.read().decode(errors="replace")
-    except OSError:
-        return ""

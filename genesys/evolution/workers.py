@@ -12,6 +12,7 @@ import os
 import random
 import signal
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
@@ -40,6 +41,25 @@ def owner_alive(settings: EvolutionSettings) -> bool:
         return False
     except PermissionError:
         return True
+
+
+@contextmanager
+def worker_session(store, kind: str, worker: str, config: dict):
+    """A worker's session row: ended "done", "interrupted" (Ctrl-C, a stop signal) or "crashed" (logged), and the
+    store closed, whatever happens inside."""
+    session, status = store.start_session(kind, worker, config), "done"
+    try:
+        yield session
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise
+    except Exception:
+        status = "crashed"
+        log.exception("%s %s crashed", kind, worker)
+        raise
+    finally:
+        store.end_session(session, status)
+        store.close()
 
 
 def stop_requested(store, settings: Optional[EvolutionSettings] = None) -> Optional[str]:
@@ -156,10 +176,9 @@ def designer_worker(settings: EvolutionSettings, index: int) -> dict:
     store = Store.open(settings.store_url)
     designer = instantiate({k: v for k, v in settings.designer.items() if k != "kind"})
     worker = f"designer-{index}-{settings.run_token}"
-    session = store.start_session("designer", worker, {"designer": settings.designer})
-    made, status = 0, "done"
+    made = 0
     run_start = max([e.id for e in store.events(kind="run_start")], default=0)
-    try:
+    with worker_session(store, "designer", worker, {"designer": settings.designer}) as session:
         while not stop_requested(store, settings):
             snap = take_snapshot(store, settings)
             room = designs_wanted(store, settings, len(snap.new_designs), run_start)
@@ -179,16 +198,6 @@ def designer_worker(settings: EvolutionSettings, index: int) -> dict:
                             session_id=session)
                 raise
             made += store_outcome(store, settings, outcome, ticket, session) is not None
-    except KeyboardInterrupt:
-        status = "interrupted"
-        raise
-    except Exception:
-        status = "crashed"
-        log.exception("designer %s crashed", worker)
-        raise
-    finally:
-        store.end_session(session, status)
-        store.close()
     return {"worker": worker, "designs": made}
 
 
@@ -296,9 +305,8 @@ def verifier_worker(settings: EvolutionSettings, index: int) -> dict:
     die_with_parent(signal.SIGTERM)
     store = Store.open(settings.store_url)
     worker = f"verifier-{index}-{settings.run_token}"
-    session = store.start_session("verifier", worker, {})
-    done, status, step = 0, "done", 0
-    try:
+    done, step = 0, 0
+    with worker_session(store, "verifier", worker, {}) as session:
         while not stop_requested(store, settings):
             store.requeue_expired()
             claim = store.claim_pending(worker, settings.lease_s)
@@ -321,14 +329,4 @@ def verifier_worker(settings: EvolutionSettings, index: int) -> dict:
             store.event("verify_end", {"design": claim.design, "rung": claim.rung, "seed": claim.seed,
                                        "status": outcome}, session_id=session)
             done += outcome in ("completed", "stopped")
-    except KeyboardInterrupt:
-        status = "interrupted"
-        raise
-    except Exception:
-        status = "crashed"
-        log.exception("verifier %s crashed", worker)
-        raise
-    finally:
-        store.end_session(session, status)
-        store.close()
     return {"worker": worker, "verified": done}

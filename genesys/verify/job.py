@@ -23,6 +23,7 @@ from omegaconf import DictConfig
 
 from genesys.config import compose_config
 from genesys.paths import REPO_ROOT
+from genesys.textfiles import tail
 from genesys.verify.record import VerificationRecord
 
 EXIT_STOPPED = 3          # the run monitor stopped training; the record is written and says why
@@ -73,16 +74,6 @@ class VerificationResult:
     def ok(self) -> bool:
         """A record to score: the run completed, or the monitor stopped it (its record still says how far it got)."""
         return self.record is not None
-
-
-def _tail(path: Path, chars: int = 4000) -> str:
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - chars))
-            return f.read().decode(errors="replace")
-    except OSError:
-        return ""
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -195,12 +186,12 @@ def run_verification(job: VerificationJob, timeout_s: Optional[float] = None, ec
     seconds = time.monotonic() - start
     if status == "timeout":
         return VerificationResult(job, "timeout", None, proc.returncode, seconds, log,
-                                  f"no result within {timeout_s:.0f} s (killed)", _tail(log))
+                                  f"no result within {timeout_s:.0f} s (killed)", tail(log))
     if status == "aborted":
-        return VerificationResult(job, "aborted", None, proc.returncode, seconds, log, "aborted by the caller", _tail(log))
+        return VerificationResult(job, "aborted", None, proc.returncode, seconds, log, "aborted by the caller", tail(log))
     status, record, error = _judge(job, proc.returncode, record_path)
     return VerificationResult(job, status, record, proc.returncode, seconds, log, error,
-                              _tail(log) if error else "")
+                              tail(log) if error else "")
 
 
 def run_verifications(jobs: Sequence[VerificationJob], **kwargs) -> List[VerificationResult]:
