@@ -37,8 +37,11 @@ def leaderboard_table(entries: List[dict], limit: Optional[int] = None, title: s
         table.add_column(col)
     for i, e in enumerate(entries[:limit] if limit else entries, 1):
         fit = "—" if e.get("fitness") is None else f"{e['fitness']:.4f}"
-        params = e.get("params") or {}
-        size = next((f"{v / 1e6:.3f}M" for v in params.values() if isinstance(v, (int, float))), "—")
+        size = "—"
+        for rung_params in (e.get("params") or {}).values():   # the first rung that counted the whole LM
+            if isinstance(rung_params, dict) and rung_params.get("total"):
+                size = f"{rung_params['total'] / 1e6:.3f}M"
+                break
         stops = ", ".join(sorted({s for v in (e.get("stop_reasons") or {}).values() for s in v if s})) or "—"
         table.add_row(str(i), e["name"], e.get("mode") or "", ", ".join(e.get("parents") or []) or "—", fit,
                       f"{e.get('confidence', 0):g}", ", ".join(e.get("rungs") or []) or "—", size, stops)
@@ -96,6 +99,13 @@ class LiveView:
         self.console.print(summary_line(snap, self.settings, time.monotonic() - self.start))
         self.console.print(rung_table(snap, self.settings))
         self.console.print(leaderboard_table(entries))
+        noise = (self.store.get_state("noise") or {})
+        for rung, designs in noise.items():
+            for design, n in designs.items():
+                if n.get("spread") is not None:
+                    fs = n.get("fitness_spread")
+                    self.console.print(f"noise at {rung}: {design} over seeds {n['seeds']}: {n['metric']} spread "
+                                       f"{n['spread']:.4f}" + (f", fitness spread {fs:.4f}" if fs is not None else ""))
         if stop_reason:
             self.console.print(f"[yellow]stopped early ({stop_reason}); rerun the same command to resume[/yellow]")
         for e in errors:

@@ -43,8 +43,8 @@ class VerificationJob:
 
     def hydra_overrides(self) -> List[str]:
         args = [f"design={self.design}", f"seed={self.seed}"]
-        if self.rung == PROXY_RUNG:
-            args.append(f"eval={self.eval or 'proxy'}")
+        if self.rung == PROXY_RUNG:   # the proxy suite trains its own models: the job's seed is their seed
+            args += [f"eval={self.eval or 'proxy'}", f"eval.proxy.train.seed={self.seed}"]
         else:
             args.append(f"scale={self.rung}")
             if self.eval:

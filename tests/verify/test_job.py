@@ -74,5 +74,6 @@ def test_a_bad_override_fails_in_the_caller(tmp_path):
 
 
 def test_proxy_rung_job_composes_the_proxy_eval(tmp_path):
-    cfg = VerificationJob("seeds/gpt2", "proxy", tmp_path, overrides=("eval.proxy.workers=1",)).compose()
+    cfg = VerificationJob("seeds/gpt2", "proxy", tmp_path, seed=2, overrides=("eval.proxy.workers=1",)).compose()
     assert cfg.eval.kind == "proxy" and cfg.eval.proxy.workers == 1
+    assert cfg.eval.proxy.train.seed == 2          # a noise repeat at the proxy rung really trains other models
