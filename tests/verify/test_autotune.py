@@ -77,6 +77,6 @@ def test_cpu_budget_limits_micro_batch():
     roomy = choose_batch(lm, scale, 2048, memory_budget_gb=8)
     assert (roomy.micro_batch, roomy.accumulation, roomy.method) == (scale.batch_seqs, 1, "memory-budget")
     fits = cpu_fits(lm.num_params(), lm.n_block, lm.d_model, 2048, scale.context, 2 ** 30)
-    tight = choose_batch(lm, scale, 2048, memory_budget_gb=0.05)
+    tight = choose_batch(lm, scale, 2048, memory_budget_gb=0.02)
     assert tight.micro_batch < scale.batch_seqs and tight.micro_batch * tight.accumulation >= scale.batch_seqs
     assert fits(scale.batch_seqs)
