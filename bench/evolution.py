@@ -16,7 +16,6 @@ import argparse
 import multiprocessing as mp
 import random
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time

@@ -126,5 +126,4 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
-    import genesys.config  # noqa: F401  (registers ${genesys_*:})
     main()

@@ -13,7 +13,7 @@ import os
 import signal
 import time
 from pathlib import Path
-from typing import List, Optional
+from typing import List
 
 from genesys.evolution.live import LiveView
 from genesys.evolution.settings import EvolutionSettings

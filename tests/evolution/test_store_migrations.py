@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import multiprocessing
-import os
 
-import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
