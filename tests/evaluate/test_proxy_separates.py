@@ -23,6 +23,9 @@ def one_thread():
 
 
 RECALL = ["in_context_recall", "mqar"]
+# the budget the recall gaps below were measured at (the suite's MQAR default later grew to 600 steps, where
+# mamba2 reaches 0.89: the gap narrows with training, the order stays)
+RECALL_STEPS = {"in_context_recall": 300, "mqar": 400}
 
 
 # four small trainings in two worker processes: about 65 s of CPU time, 35 s wall on 2 cores
@@ -38,10 +41,11 @@ def test_gpt2_beats_mlp_only_on_recall(one_thread):
 
 @pytest.mark.slow
 def test_attention_is_best_at_recall(one_thread):
-    """At the suite's defaults gpt2 solves both recall tasks; retnet and mamba2 stay below on each, far below on
+    """At 300 / 400 steps gpt2 solves both recall tasks; retnet and mamba2 stay below on each, far below on
     average (measured in-context recall / MQAR: gpt2 1.00 / 0.96, retnet 0.76 / 0.33, mamba2 0.83 / 0.53;
     BENCHMARKS.md, Evaluation). About 75 s wall in 2 workers."""
-    scores = {name: run_proxy_suite(load_design(SEEDS_DIR / name), TrainSettings(), tasks=RECALL, workers=2)
+    scores = {name: run_proxy_suite(load_design(SEEDS_DIR / name), TrainSettings(), tasks=RECALL, workers=2,
+                                    steps=RECALL_STEPS)
               for name in ("gpt2", "retnet", "mamba2")}
     acc = {name: [table[task]["accuracy"] for task in RECALL] for name, table in scores.items()}
     assert min(acc["gpt2"]) >= 0.9, acc
