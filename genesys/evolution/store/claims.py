@@ -3,8 +3,13 @@
 Rules: a (design, rung, seed) verification exists at most once (unique constraint); it is claimed either by
 creating it as running (INSERT ... ON CONFLICT DO NOTHING) or by taking it over while pending (UPDATE ... WHERE
 status = 'pending'), so two workers never both get it. A claim carries a fresh token; heartbeat, complete and
-fail act only while the row still holds that token (else LeaseLost). Statements that touch a design and its
-verifications lock the design row first, then the verification, everywhere, so PostgreSQL never deadlocks.
+fail act only while the row still holds that token (else LeaseLost).
+
+Locks on PostgreSQL (SQLite serialises writers with BEGIN IMMEDIATE instead): a transaction that locks both a
+design and a verification locks the design first (claim: FOR SHARE, so it cannot interleave with a failure that
+marks the design failed; fail / requeue_expired: FOR UPDATE), so no two transactions wait on each other in a cycle.
+claim_pending, heartbeat and complete lock only the verification row (claim_pending with SKIP LOCKED); a pending
+verification taken by claim_pending at the instant its design is failed still runs, and its record is kept.
 """
 from __future__ import annotations
 
