@@ -21,6 +21,7 @@ from genesys.evolution.budget import budget_from_counts
 from genesys.evolution.designers import DesignRequest, Parent
 from genesys.evolution.settings import EvolutionSettings, derive_seed
 from genesys.evolution.snapshot import Snapshot, take_snapshot
+from genesys.evolution.stats import operator_stats
 from genesys.gau import GAUTree, save_design
 from genesys.verify.job import PROXY_RUNG, VerificationJob, die_with_parent, run_verification
 
@@ -85,13 +86,9 @@ def materialise(settings: EvolutionSettings, row) -> Path:
 
 # ----------------------------------------------------------------------------------------------- designers
 def operator_memory(store) -> dict:
-    """`w_mem`: what each operator's earlier attempts gave (children, valid share), for the designer to weigh."""
-    stats: dict = {}
-    for event in store.events(kind="attempt"):
-        s = stats.setdefault(event.payload["operator"], {"attempts": 0, "valid": 0})
-        s["attempts"] += 1
-        s["valid"] += int(bool(event.payload["valid"]))
-    return stats
+    """`w_mem`: what each operator's earlier attempts gave (attempts, valid), for the designer to weigh."""
+    stats = operator_stats([e.payload for e in store.events(kind="attempt")], [], {})
+    return {op: {"attempts": s["attempts"], "valid": s["valid"]} for op, s in stats.items()}
 
 
 def build_request(store, snap: Snapshot, settings: EvolutionSettings, rng: random.Random, request_seed: int):

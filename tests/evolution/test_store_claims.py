@@ -129,6 +129,23 @@ def test_expired_leases_count_towards_the_failure_limit(store):
 
 # -- many processes, one store -------------------------------------------------------------------------------------
 
+def _run_workers(fn, store_target, workers, *args):
+    """Start one forked process per worker on `fn(store_target, worker, *args, go, results)`, release them together,
+    and return their reports (every wait under the deadline; each process must exit cleanly and report no error)."""
+    ctx = multiprocessing.get_context("fork")
+    go, results = ctx.Event(), ctx.Queue()
+    procs = [ctx.Process(target=fn, args=(store_target, w, *args, go, results)) for w in workers]
+    for p in procs:
+        p.start()
+    go.set()
+    reports = [results.get(timeout=JOIN_DEADLINE_S) for _ in procs]
+    for p in procs:
+        p.join(JOIN_DEADLINE_S)
+        assert p.exitcode == 0
+    assert [r[4] for r in reports] == [None] * len(workers), reports
+    return reports
+
+
 def _hammer(target, worker, targets, go, results):
     """Claim every target in a private random order; complete what we get; report what we claimed."""
     claimed, attempts = [], 0
@@ -156,18 +173,8 @@ def test_processes_hammering_one_store_complete_each_verification_exactly_once(s
         for i in range(20):
             add(store, f"d{i:02d}")
     targets = [(f"d{i:02d}", rung) for i in range(20) for rung in ("proxy", "cpu_xs", "cpu_s")]
-    ctx = multiprocessing.get_context("fork")
-    go, results = ctx.Event(), ctx.Queue()
     workers = [f"w{i}" for i in range(6)]
-    procs = [ctx.Process(target=_hammer, args=(store_target, w, targets, go, results)) for w in workers]
-    for p in procs:
-        p.start()
-    go.set()
-    reports = [results.get(timeout=JOIN_DEADLINE_S) for _ in procs]
-    for p in procs:
-        p.join(JOIN_DEADLINE_S)
-        assert p.exitcode == 0
-    assert [r[4] for r in reports] == [None] * len(workers), reports
+    reports = _run_workers(_hammer, store_target, workers, targets)
 
     claimed_by = {}
     for worker, claimed, _, _, _ in reports:
@@ -224,7 +231,7 @@ def test_a_store_inherited_through_fork_opens_its_own_connections(store_target):
         assert {v.rung: v.record["by"] for v in store.verifications()} == {"cpu_xs": "parent", "cpu_s": "child"}
 
 
-def _churn(target, worker, targets, go, results, deadline_s):
+def _churn(target, worker, targets, deadline_s, go, results):
     """Like a flaky verifier: re-queue expired leases, take pending work first, abandon one claim in four (its short
     lease then expires), complete the rest; stop when everything is done."""
     completed, abandoned, lost = [], 0, 0
@@ -264,17 +271,7 @@ def test_expired_leases_under_concurrency_lose_nothing_and_complete_each_once(st
         for i in range(10):
             add(store, f"d{i}")
     targets = [(f"d{i}", rung) for i in range(10) for rung in ("proxy", "cpu_xs", "cpu_s")]
-    ctx = multiprocessing.get_context("fork")
-    go, results = ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=_churn, args=(store_target, f"w{i}", targets, go, results, 40)) for i in range(4)]
-    for p in procs:
-        p.start()
-    go.set()
-    reports = [results.get(timeout=JOIN_DEADLINE_S) for _ in procs]
-    for p in procs:
-        p.join(JOIN_DEADLINE_S)
-        assert p.exitcode == 0
-    assert [r[4] for r in reports] == [None] * len(procs), reports
+    reports = _run_workers(_churn, store_target, [f"w{i}" for i in range(4)], targets, 40)
 
     completions = [(d, r, token, worker) for worker, done, _, _, _ in reports for d, r, token in done]
     assert sorted((d, r) for d, r, _, _ in completions) == sorted(targets)  # each target completed exactly once
