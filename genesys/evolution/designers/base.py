@@ -7,7 +7,7 @@ operator's yield can be measured). Untrusted code (anything a designer wrote) on
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, List, Optional, Protocol
+from typing import Any, Callable, Dict, List, Optional, Protocol
 
 from genesys.gau import GAUTree
 
@@ -20,6 +20,23 @@ class Parent:
     fitness: Optional[float] = None
 
 
+class DesignContext(Protocol):
+    """What a designer may keep in the run while it works, without touching the store itself (the worker implements
+    it over the store). The symbolic designer ignores it; the LLM designer keeps its ledger, traces, checkpoints
+    and response cache here, so a crashed session resumes and a rerun replays."""
+    session_id: Optional[int]
+    ticket: int                                  # the design's index in the run (one ticket = one design session)
+
+    def record_call(self, call: Dict[str, Any]) -> None: ...       # one LLM call: role, model, tokens, cost, latency
+    def trace(self, kind: str, payload: Dict[str, Any]) -> None: ...   # an attempt, a checker report, a rating ...
+    def load_checkpoint(self) -> Optional[Dict[str, Any]]: ...    # this ticket's last checkpoint (None: start)
+    def save_checkpoint(self, value: Dict[str, Any]) -> None: ...
+    def cache_get(self, key: str) -> Optional[Dict[str, Any]]: ...  # a stored response for an exact request
+    def cache_put(self, key: str, value: Dict[str, Any]) -> None: ...
+    def proposals(self) -> List[Dict[str, Any]]: ...               # earlier proposals: name, parents, text, rating
+    def run_spent_usd(self) -> float: ...                          # measured LLM cost of the whole run so far
+
+
 @dataclass
 class DesignRequest:
     mode: str                                   # "mutation" | "crossover" | "scratch"
@@ -29,6 +46,7 @@ class DesignRequest:
     is_known: Callable[[str], bool] = lambda struct_hash: False   # a structural hash already in the store
     max_attempts: int = 8                       # tries before the designer gives up on this request
     memory: Optional[dict] = None               # `w_mem`: {operator: {"attempts", "valid"}} of earlier attempts
+    context: Optional[DesignContext] = None     # the run's side of a design session (None: nothing is kept)
 
 
 @dataclass
