@@ -11,16 +11,17 @@ import json
 import logging
 import os
 import signal
+import socket
 import time
 from pathlib import Path
 from typing import List
 
+from genesys.evolution.launcher import JobWatch, start_workers
 from genesys.evolution.live import LiveView
 from genesys.evolution.settings import EvolutionSettings
 from genesys.evolution.snapshot import leaderboard, records_of, take_snapshot
 from genesys.evolution.stats import operator_stats, rung_noise
-from genesys.evolution.workers import (DESIGNERS_DONE_KEY, STOP_KEY, budget_of, designer_worker, verification_job,
-                                      verifier_worker)
+from genesys.evolution.workers import DESIGNERS_DONE_KEY, OWNER_KEY, STOP_KEY, budget_of, verification_job
 from genesys.gau import compose, load_design
 from genesys.gau.hashing import structural_hash
 from genesys.paths import resolve_design
@@ -42,14 +43,6 @@ def register_seeds(store, seeds: List[str]) -> List[str]:
     return names
 
 
-def _executor(settings: EvolutionSettings, kind: str):
-    import submitit
-    executor = submitit.LocalExecutor(folder=str(settings.run_dir / "workers" / "%j"))
-    minutes = (settings.stop_wall_time_s or 7 * 24 * 3600) / 60 + 10
-    executor.update_parameters(timeout_min=minutes)
-    return executor
-
-
 def preflight(settings: EvolutionSettings) -> None:
     """Compose every rung's verification config once, here: a bad override fails now, with Hydra's message,
     instead of in every worker."""
@@ -57,21 +50,11 @@ def preflight(settings: EvolutionSettings) -> None:
         verification_job(settings, None, rung, 0).compose()
 
 
-def start_workers(settings: EvolutionSettings) -> list:
-    jobs = []
-    executor = _executor(settings, "workers")
-    for i in range(settings.designers):
-        jobs.append(("designer", executor.submit(designer_worker, settings, i)))
-    for i in range(settings.verifiers):
-        jobs.append(("verifier", executor.submit(verifier_worker, settings, i)))
-    return jobs
+_watch = JobWatch()
 
 
 def _finished(job) -> bool:
-    try:
-        return job.done()
-    except Exception:   # a job whose files vanished counts as finished
-        return True
+    return _watch.finished(job)
 
 
 def _wait(jobs, seconds: float) -> bool:
@@ -87,6 +70,9 @@ def _worker_errors(jobs) -> List[str]:
     errors = []
     for kind, job in jobs:
         if _finished(job):
+            if not job.paths.result_pickle.exists():     # cancelled or killed: exception() would wait forever
+                errors.append(f"{kind} job {job.job_id}: ended without a result (cancelled or killed)")
+                continue
             try:
                 exc = job.exception()
             except Exception as e:   # noqa: BLE001 (submitit raises its own types for vanished jobs)
@@ -128,16 +114,36 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+class OwnerBeat:
+    """The orchestrator's mark in the store (its token, when it last looked): workers on other nodes stop when it
+    goes stale, and older workers stop when a rerun's orchestrator replaces it. Written at most every `every_s`."""
+
+    def __init__(self, store, token: str, every_s: float = 5.0):
+        self.store, self.token, self.every_s, self.last = store, token, every_s, 0.0
+
+    def __call__(self) -> None:
+        if time.monotonic() - self.last >= self.every_s:
+            self.store.set_state(OWNER_KEY, {"token": self.token, "seen": time.time()})
+            self.last = time.monotonic()
+
+
 def run_evolution(settings: EvolutionSettings, console=None) -> Path:
     """Run (or resume) the evolution in settings.run_dir; returns the leaderboard's path."""
     from genesys.evolution.store import Store
     preflight(settings)
     settings.run_dir.mkdir(parents=True, exist_ok=True)
-    if settings.owner_pid is None:
-        settings = dataclasses.replace(settings, owner_pid=os.getpid(), run_token=f"{os.getpid()}")
+    local = (settings.launcher or {}).get("kind", "local") != "slurm"
+    if not settings.run_token:
+        settings = dataclasses.replace(settings, owner_pid=os.getpid() if local else None,
+                                       run_token=f"{socket.gethostname()}-{os.getpid()}-{int(time.time())}")
     store = Store.open(settings.store_url)
     register_seeds(store, settings.seeds)
-    requeued = store.release_running(reason="the previous run of this folder stopped")   # local workers died with it
+    beat = OwnerBeat(store, settings.run_token)
+    beat()                                  # from now on, workers of an earlier orchestrator of this run stop
+    if local:                               # local workers died with the previous run: their work goes back now
+        requeued = store.release_running(reason="the previous run of this folder stopped")
+    else:                                   # SLURM workers may outlive it: they hand back, or their leases expire
+        requeued = store.requeue_expired()
     if requeued and console is not None:
         console.print(f"resuming: {requeued} interrupted verification(s) back in the queue")
     store.set_state(STOP_KEY, None)
@@ -150,6 +156,7 @@ def run_evolution(settings: EvolutionSettings, console=None) -> Path:
     try:
         with view:
             while True:
+                beat()
                 view.refresh(jobs)
                 designers = [j for k, j in jobs if k == "designer"]
                 if designers and all(_finished(j) for j in designers) and not store.get_state(DESIGNERS_DONE_KEY):

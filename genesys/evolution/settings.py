@@ -64,8 +64,11 @@ class EvolutionSettings:
     base: bool = False                       # `base` ablation: parents and library only from the seeds
     memory: bool = False                     # `w_mem`: designers see what earlier attempts of each operator gave
     poll_s: float = 1.0
+    launcher: Optional[dict] = None          # the launcher node: kind (local | slurm), SLURM parameters ...
+    owner_timeout_s: Optional[float] = None  # workers stop when the orchestrator was not seen for this long
     owner_pid: Optional[int] = None          # local workers stop when this process (the orchestrator) is gone
-    run_token: str = ""                      # per orchestrator start: worker names are unique across reruns
+    run_token: str = ""                      # per orchestrator start: worker names are unique across reruns; a
+                                             # newer orchestrator's token tells older workers to stop
 
     @property
     def lm_rungs(self) -> List[str]:
@@ -99,4 +102,5 @@ def settings_from_cfg(cfg: DictConfig, run_dir: Path, choices: Dict[str, str], t
         designers=int(cfg.launcher.designers), verifiers=int(cfg.launcher.verifiers),
         designer=_container(cfg.designer), max_attempts=int(cfg.designer.get("max_attempts", 8)),
         selection=_container(cfg.selection), base=bool(cfg.selection.get("base", False)),
-        memory=bool(cfg.selection.get("memory", False)), poll_s=float(cfg.launcher.get("poll_s", 1.0)))
+        memory=bool(cfg.selection.get("memory", False)), poll_s=float(cfg.launcher.get("poll_s", 1.0)),
+        launcher=_container(cfg.launcher), owner_timeout_s=cfg.launcher.get("owner_timeout_s"))

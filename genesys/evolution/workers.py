@@ -29,19 +29,33 @@ log = logging.getLogger(__name__)
 
 STOP_KEY = "stop"                       # state: {"reason": ...} when the orchestrator asks workers to stop
 DESIGNERS_DONE_KEY = "designers_done"   # state: true once no designer will add designs
+OWNER_KEY = "orchestrator"              # state: {"token", "seen"}: the orchestrator in charge and when it last looked
 
 
-def owner_alive(settings: EvolutionSettings) -> bool:
-    """Local workers belong to the orchestrator that started them (submitit's local controller outlives it)."""
-    if settings.owner_pid is None:
-        return True
-    try:
-        os.kill(settings.owner_pid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
+def owner_alive(store, settings: EvolutionSettings) -> bool:
+    """Workers belong to the orchestrator that started them: a local one must still run (submitit's local controller
+    outlives it); any one must still be the run's orchestrator (a rerun took over: its token replaced ours) and, where
+    `owner_timeout_s` is set (SLURM workers on other nodes), must have been seen recently."""
+    if settings.owner_pid is not None:
+        try:
+            os.kill(settings.owner_pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass
+    owner = store.get_state(OWNER_KEY) if settings.run_token else None
+    if owner:
+        if owner.get("token") != settings.run_token:
+            return False
+        if settings.owner_timeout_s and time.time() - float(owner.get("seen", 0)) > settings.owner_timeout_s:
+            return False
+    return True
+
+
+def slurm_job_id() -> Optional[str]:
+    """This worker's SLURM job ("123" or "123_4" in an array), or None outside SLURM."""
+    array, task = os.environ.get("SLURM_ARRAY_JOB_ID"), os.environ.get("SLURM_ARRAY_TASK_ID")
+    return f"{array}_{task}" if array and task else os.environ.get("SLURM_JOB_ID")
 
 
 @contextmanager
@@ -64,7 +78,7 @@ def worker_session(store, kind: str, worker: str, config: dict):
 
 
 def stop_requested(store, settings: Optional[EvolutionSettings] = None) -> Optional[str]:
-    if settings is not None and not owner_alive(settings):
+    if settings is not None and not owner_alive(store, settings):
         return "orchestrator gone"
     stop = store.get_state(STOP_KEY)
     return stop.get("reason") if stop else None
@@ -302,11 +316,12 @@ def verifier_worker(settings: EvolutionSettings, index: int) -> dict:
     die_with_parent(signal.SIGTERM)
     store = Store.open(settings.store_url)
     worker = f"verifier-{index}-{settings.run_token}"
+    job_id = slurm_job_id()
     done, step = 0, 0
     with worker_session(store, "verifier", worker, {}) as session:
         while not stop_requested(store, settings):
             store.requeue_expired()
-            claim = store.claim_pending(worker, settings.lease_s)
+            claim = store.claim_pending(worker, settings.lease_s, job_id=job_id)
             if claim is None:
                 step += 1
                 target, snap = choose_target(store, settings,
@@ -317,11 +332,11 @@ def verifier_worker(settings: EvolutionSettings, index: int) -> dict:
                         break
                     time.sleep(settings.poll_s)
                     continue
-                claim = store.claim(target[0], target[1], worker, settings.lease_s, seed=target[2])
+                claim = store.claim(target[0], target[1], worker, settings.lease_s, seed=target[2], job_id=job_id)
                 if claim is None:
                     continue
             store.event("verify_start", {"design": claim.design, "rung": claim.rung, "seed": claim.seed,
-                                         "worker": worker}, session_id=session)
+                                         "worker": worker, "slurm_job_id": job_id}, session_id=session)
             outcome = run_claim(store, settings, claim)
             store.event("verify_end", {"design": claim.design, "rung": claim.rung, "seed": claim.seed,
                                        "status": outcome}, session_id=session)

@@ -34,7 +34,7 @@ def tiny_overrides(run_dir: Path, corpus: Path, designs: int = 2, *extra: str) -
         f"verify.overrides=[{verify}]", "verify.lease_s=60", "verify.heartbeat_s=5", *extra]
 
 
-def run_genesys(overrides: list, timeout: float = 900, **popen) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+def run_genesys(overrides: list, timeout: float = 900, env: dict | None = None, **popen) -> subprocess.Popen:
+    env = {**(env or os.environ), "PYTHONPATH": str(REPO_ROOT)}
     return subprocess.Popen([sys.executable, "-m", "genesys", *overrides], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, **popen)

@@ -40,3 +40,24 @@ def slurm_cluster(tmp_path_factory):
         os.environ.pop("SLURM_CONF", None)
     else:
         os.environ["SLURM_CONF"] = old
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A throw-away PostgreSQL started by launch/postgres.sh (the script users run), its store URL."""
+    import tempfile
+    folder = tempfile.mkdtemp(prefix="gpg-", dir="/tmp")      # short: the socket path has a length limit
+    script = REPO_ROOT / "launch" / "postgres.sh"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, GENESYS_PG_PORT=str(port))
+    proc = subprocess.run(["bash", str(script), "start", folder], capture_output=True, text=True, timeout=120, env=env)
+    if proc.returncode == 2:
+        pytest.skip(f"no PostgreSQL on this machine: {proc.stderr.strip()}")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    url = proc.stdout.strip().split("=", 1)[1].strip("'")
+    yield url
+    subprocess.run(["bash", str(script), "stop", folder], capture_output=True, timeout=60, env=env)
+    import shutil
+    shutil.rmtree(folder, ignore_errors=True)

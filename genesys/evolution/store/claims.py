@@ -31,10 +31,11 @@ LEASE_EXPIRED = "lease expired"
 
 
 class ClaimsMixin:
-    def claim(self, design: str, rung: str, worker: str, lease_s: float, seed: int = 0) -> Claim | None:
+    def claim(self, design: str, rung: str, worker: str, lease_s: float, seed: int = 0,
+              job_id: str | None = None) -> Claim | None:
         """Atomically take the (design, rung, seed) verification for ``worker``: create it as running, or take it
         over if pending. None when it runs under another lease, is done or failed for good, or the design failed.
-        KeyError for a design not in the store."""
+        KeyError for a design not in the store. ``job_id``: the worker's SLURM job, kept on the verification."""
         _check_lease(lease_s)
         now, token = utcnow(), uuid.uuid4().hex
         expires = now + timedelta(seconds=lease_s)
@@ -47,7 +48,7 @@ class ClaimsMixin:
             if status == DESIGN_FAILED:
                 return None
             lease = dict(status=RUNNING, worker=worker, lease_token=token, lease_expires=expires, heartbeat_at=now,
-                         started_at=now, finished_at=None)
+                         started_at=now, finished_at=None, slurm_job_id=job_id)
             created = s.scalar(
                 self._insert(Verification)
                 .values(design_id=design_id, rung=rung, seed=seed, attempts=0, **lease)
@@ -78,7 +79,8 @@ class ClaimsMixin:
                 .returning(Verification.id))
             return created is not None
 
-    def claim_pending(self, worker: str, lease_s: float, rungs: Iterable[str] | None = None) -> Claim | None:
+    def claim_pending(self, worker: str, lease_s: float, rungs: Iterable[str] | None = None,
+                      job_id: str | None = None) -> Claim | None:
         """Take the oldest pending (re-queued) verification whose design has not failed, optionally only at
         ``rungs``; None when there is none."""
         _check_lease(lease_s)
@@ -97,7 +99,7 @@ class ClaimsMixin:
             taken = s.scalar(
                 update(Verification).where(Verification.id == row.id, Verification.status == PENDING)
                 .values(status=RUNNING, worker=worker, lease_token=token, lease_expires=expires, heartbeat_at=now,
-                        started_at=now, finished_at=None)
+                        started_at=now, finished_at=None, slurm_job_id=job_id)
                 .returning(Verification.id))
             if taken is None:
                 return None
