@@ -8,7 +8,7 @@ from genesys.config import compose_config
 from genesys.paths import CONF_DIR
 from genesys.scales import load_ladder
 
-PRIMARY = {"config": [], "verify": [], "search": ["query=x"], "compare": []}
+PRIMARY = {"config": [], "verify": [], "search": ["query=x"], "compare": [], "export": ["design=gpt2", "run=x"]}
 
 
 def options(group: str):

@@ -9,7 +9,6 @@ design's block, in gab.py) -> RMSNorm -> head tied to the embedding.
 import json
 import os
 
-import torch
 import torch.nn.functional as F
 from torch import nn
 
