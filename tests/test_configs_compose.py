@@ -8,7 +8,7 @@ from genesys.config import compose_config
 from genesys.paths import CONF_DIR
 from genesys.scales import load_ladder
 
-PRIMARY = {"config": [], "verify": [], "search": ["query=x"], "compare": [], "export": ["design=gpt2", "run=x"]}
+PRIMARY = {"config": [], "verify": [], "search": ["query=x"], "compare": []}
 
 
 def options(group: str):
@@ -56,3 +56,8 @@ def test_each_ladder_loads(ladder):
 
 def test_checker_defaults_load():
     assert load_config()["d_model"] > 0
+
+
+def test_export_config_composes():
+    cfg = compose_config("export", ["design=seeds/gpt2", "run=outputs/evolution/quickstart"])
+    assert OmegaConf.to_container(cfg, resolve=True)["out"].endswith("export/seeds-gpt2")
