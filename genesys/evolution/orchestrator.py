@@ -14,13 +14,14 @@ import signal
 import socket
 import time
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 from genesys.evolution.launcher import JobWatch, start_workers
 from genesys.evolution.live import LiveView
 from genesys.evolution.settings import EvolutionSettings
 from genesys.evolution.snapshot import leaderboard, records_of, take_snapshot
 from genesys.evolution.stats import operator_stats, rung_noise
+from genesys.evolution.tracking import EvolutionTracker, curve_point
 from genesys.evolution.workers import DESIGNERS_DONE_KEY, OWNER_KEY, STOP_KEY, budget_of, verification_job
 from genesys.gau import compose, load_design
 from genesys.gau.hashing import structural_hash
@@ -98,16 +99,25 @@ def run_summary(store, snap, settings: EvolutionSettings) -> dict:
             "designs": len(snap.designs), "new_designs": len(snap.new_designs)}
 
 
-def write_leaderboard(store, settings: EvolutionSettings) -> Path:
+def write_leaderboard(store, settings: EvolutionSettings, tracker: Optional[EvolutionTracker] = None) -> Path:
     """leaderboard.json (one entry per design) and summary.json (noise per rung, operators, budget); the noise is
-    also kept in the store (state "noise")."""
+    also kept in the store (state "noise"); the W&B run gets the last curve point and the leaderboard table."""
     snap = take_snapshot(store, settings)
     path = settings.run_dir / "leaderboard.json"
-    _write_json(path, leaderboard(snap, settings))
+    entries = leaderboard(snap, settings)
+    _write_json(path, entries)
     summary = run_summary(store, snap, settings)
     store.set_state("noise", summary["noise"])
     _write_json(settings.run_dir / "summary.json", summary)
+    if tracker is not None:
+        tracker.log(lambda: curve_point(snap, summary["budget"]), force=True)
+        tracker.finish(entries, summary)
     return path
+
+
+def _curve_now(store, settings: EvolutionSettings) -> dict:
+    snap = take_snapshot(store, settings)
+    return curve_point(snap, budget_of(snap, settings))
 
 
 def _interrupt(signum, frame):
@@ -150,6 +160,7 @@ def run_evolution(settings: EvolutionSettings, console=None) -> Path:
     store.set_state(DESIGNERS_DONE_KEY, settings.designers == 0)
     store.event("run_start", {"designers": settings.designers, "verifiers": settings.verifiers})
     jobs = start_workers(settings)
+    tracker = EvolutionTracker(settings.wandb, settings.run_dir)
     view = LiveView(store, settings, console)
     signal.signal(signal.SIGTERM, _interrupt)   # `kill` and SLURM's stop: the same graceful path as Ctrl-C
     start, stop_reason = time.monotonic(), None
@@ -158,6 +169,7 @@ def run_evolution(settings: EvolutionSettings, console=None) -> Path:
             while True:
                 beat()
                 view.refresh(jobs)
+                tracker.log(lambda: _curve_now(store, settings))
                 designers = [j for k, j in jobs if k == "designer"]
                 if designers and all(_finished(j) for j in designers) and not store.get_state(DESIGNERS_DONE_KEY):
                     store.set_state(DESIGNERS_DONE_KEY, True)
@@ -185,7 +197,7 @@ def run_evolution(settings: EvolutionSettings, console=None) -> Path:
     finally:
         errors = _worker_errors(jobs)
         store.event("run_end", {"stop_reason": stop_reason or "done", "worker_errors": errors})
-        path = write_leaderboard(store, settings)
+        path = write_leaderboard(store, settings, tracker)
         if console is not None:
             view.final(errors, stop_reason)
         store.close()

@@ -9,6 +9,7 @@ from typing import Dict, List, Optional
 
 from omegaconf import DictConfig, OmegaConf
 
+from genesys.evolution.tracking import group_name
 from genesys.verify.job import PROXY_RUNG
 
 # conf groups of the main config that the verify config shares: their choices (and dotted overrides) are passed on
@@ -65,6 +66,7 @@ class EvolutionSettings:
     memory: bool = False                     # `w_mem`: designers see what earlier attempts of each operator gave
     poll_s: float = 1.0
     launcher: Optional[dict] = None          # the launcher node: kind (local | slurm), SLURM parameters ...
+    wandb: Optional[dict] = None             # logger.wandb of the main config: the evolution's own W&B run
     owner_timeout_s: Optional[float] = None  # workers stop when the orchestrator was not seen for this long
     owner_pid: Optional[int] = None          # local workers stop when this process (the orchestrator) is gone
     run_token: str = ""                      # per orchestrator start: worker names are unique across reruns; a
@@ -83,6 +85,11 @@ def settings_from_cfg(cfg: DictConfig, run_dir: Path, choices: Dict[str, str], t
     """Flatten the composed config; `choices`/`task_overrides` come from HydraConfig (what the user picked)."""
     run_dir = Path(run_dir).resolve()
     forwarded = forwarded_overrides(choices, task_overrides)
+    wandb = _container(cfg.logger.get("wandb")) if cfg.get("logger") else None
+    if wandb and wandb.get("enabled"):    # one evolution = one W&B group: its verification runs join it
+        wandb.setdefault("group", None)
+        wandb["group"] = wandb["group"] or group_name(run_dir)
+        forwarded.append(f"++logger.wandb.group={wandb['group']}")
     ladder = cfg.ladder
     rungs = ([PROXY_RUNG] if ladder.get("proxy_rung") else []) + list(ladder.scales)
     store_url = cfg.store.url or f"sqlite:///{run_dir / 'evolution.db'}"
@@ -103,4 +110,4 @@ def settings_from_cfg(cfg: DictConfig, run_dir: Path, choices: Dict[str, str], t
         designer=_container(cfg.designer), max_attempts=int(cfg.designer.get("max_attempts", 8)),
         selection=_container(cfg.selection), base=bool(cfg.selection.get("base", False)),
         memory=bool(cfg.selection.get("memory", False)), poll_s=float(cfg.launcher.get("poll_s", 1.0)),
-        launcher=_container(cfg.launcher), owner_timeout_s=cfg.launcher.get("owner_timeout_s"))
+        launcher=_container(cfg.launcher), owner_timeout_s=cfg.launcher.get("owner_timeout_s"), wandb=wandb)

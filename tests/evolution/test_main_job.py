@@ -64,6 +64,17 @@ def test_the_store_holds_designs_attempts_and_noise(finished_run):
     assert summary["operators"] and all(op["attempts"] >= op["valid"] for op in summary["operators"].values())
 
 
+def test_the_evolution_is_a_wandb_run_with_its_leaderboard(finished_run):
+    run_dir, _, _ = finished_run
+    board = json.loads((run_dir / "leaderboard.json").read_text())
+    tables = sorted((run_dir / "wandb").rglob("leaderboard_*.table.json"))
+    assert tables, "the evolution's offline W&B run holds the leaderboard table"
+    table = json.loads(tables[-1].read_text())
+    assert [row[1] for row in table["data"]] == [e["name"] for e in board]
+    history = next((run_dir / "wandb").glob("offline-run-*evolution-*"))
+    assert history.name.split("-")[-2] == run_dir.name or run_dir.name in history.name
+
+
 def test_rerunning_a_finished_run_adds_nothing(finished_run):
     run_dir, overrides, _ = finished_run
     store = Store.open(run_dir)
