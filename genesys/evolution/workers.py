@@ -18,6 +18,7 @@ from typing import Optional
 
 from genesys.evolution import selection
 from genesys.evolution.budget import budget_from_counts
+from genesys.evolution.design_context import StoreDesignContext
 from genesys.evolution.designers import DesignRequest, Parent
 from genesys.evolution.settings import EvolutionSettings, derive_seed
 from genesys.evolution.snapshot import Snapshot, take_snapshot
@@ -105,7 +106,8 @@ def operator_memory(store) -> dict:
     return {op: {"attempts": s["attempts"], "valid": s["valid"]} for op, s in stats.items()}
 
 
-def build_request(store, snap: Snapshot, settings: EvolutionSettings, rng: random.Random, request_seed: int):
+def build_request(store, snap: Snapshot, settings: EvolutionSettings, rng: random.Random, request_seed: int,
+                  context=None):
     rows = {d.name: d for d in snap.designs}
     candidates = [c for c in snap.candidates if not c.failed and (c.is_seed or not settings.base)]
     n_implemented = len([c for c in candidates if not c.is_seed])
@@ -119,7 +121,7 @@ def build_request(store, snap: Snapshot, settings: EvolutionSettings, rng: rando
     library = [GAUTree.from_dict(d.tree) for d in snap.designs if d.is_seed or not settings.base]
     return DesignRequest(mode=mode, parents=parents, seed=request_seed, library=library,
                          is_known=lambda h: store.name_for_hash(h) is not None, max_attempts=settings.max_attempts,
-                         memory=operator_memory(store) if settings.memory else None)
+                         memory=operator_memory(store) if settings.memory else None, context=context)
 
 
 def _unique_name(store, name: str) -> str:
@@ -201,7 +203,8 @@ def designer_worker(settings: EvolutionSettings, index: int) -> dict:
             ticket = next_ticket(store)
             store.event("design_start", {"ticket": ticket, "worker": worker}, session_id=session)
             request_seed = derive_seed(settings.seed, "design", ticket, index)
-            request = build_request(store, snap, settings, random.Random(request_seed), request_seed)
+            request = build_request(store, snap, settings, random.Random(request_seed), request_seed,
+                                    context=StoreDesignContext(store, session, ticket))
             try:
                 outcome = designer.design(request)
             except Exception as exc:   # close the ticket so other designers do not wait for it, then fail loudly

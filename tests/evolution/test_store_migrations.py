@@ -13,7 +13,7 @@ from genesys.evolution.store.engine import make_engine, resolve_url
 from genesys.evolution.store.migrate import alembic_config, current_revision, head_revision, upgrade
 from genesys.evolution.store.models import Base
 
-TABLES = {"designs", "verifications", "sessions", "events", "state"}
+TABLES = {"designs", "verifications", "sessions", "events", "state", "llm_calls", "llm_cache"}
 JOIN_DEADLINE_S = 60
 
 
