@@ -149,7 +149,8 @@ def store_outcome(store, settings: EvolutionSettings, outcome, ticket: int, sess
         store.add_design(tree.name, tree.to_dict(), compose(tree), outcome.struct_hash, outcome.parents, outcome.mode,
                          operator=outcome.operator, proposal=outcome.proposal, review=outcome.review,
                          checker_report=outcome.checker_report, session_id=session_id,
-                         meta={"ticket": ticket, "attempts": len(outcome.attempts), "cost_usd": outcome.cost_usd})
+                         meta={"ticket": ticket, "attempts": len(outcome.attempts), "cost_usd": outcome.cost_usd,
+                               "rating": tree.rating})
     except DuplicateDesign as exc:     # another designer stored the same design meanwhile
         store.event("duplicate", {"ticket": ticket, "name": tree.name, "error": str(exc)}, session_id=session_id)
         return None
