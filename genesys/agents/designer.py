@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import lru_cache
 from typing import Any, Callable, Dict, Optional
 
 from genesys.agents.implementation import ImplementationSettings, Implementer
@@ -18,6 +19,13 @@ from genesys.gau import GAUTree
 from genesys.gau.hashing import structural_hash
 
 log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def _encoder():
+    """The knowledge engine's sentence encoder, loaded once per process (several designers share it)."""
+    from genesys.knowledge.embed import load_embedder
+    return load_embedder().encode
 
 
 def _fields(cls, values: Dict[str, Any]) -> Dict[str, Any]:
@@ -53,8 +61,7 @@ class LLMDesigner:
     def embed(self):
         if self._embed is None and self.proposal_settings.novelty_threshold is not None:
             try:
-                from genesys.knowledge.embed import load_embedder
-                self._embed = load_embedder().encode
+                self._embed = _encoder()
             except Exception as exc:   # noqa: BLE001
                 log.warning("no sentence encoder, the novelty filter is off: %s", exc)
                 self.proposal_settings.novelty_threshold = None

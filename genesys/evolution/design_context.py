@@ -30,12 +30,14 @@ class StoreDesignContext:
         self.store.cache_put(key, value)
 
     def proposals(self) -> List[Dict[str, Any]]:
-        """Stored designs' proposals, then the proposals that were reviewed but not implemented (trace events)."""
+        """Other sessions' proposals: stored designs', then those reviewed or filtered but not implemented (trace
+        events). This ticket's own are left out, so a rerun of a session sees what its first run saw (and replays
+        from the cache)."""
         out = [{"name": d.name, "parents": list(d.parents), "text": d.proposal or "", "review": d.review,
                 "rating": (d.meta or {}).get("rating"), "implemented": True}
-               for d in self.store.designs() if d.proposal]
+               for d in self.store.designs() if d.proposal and (d.meta or {}).get("ticket") != self.ticket]
         for e in self.store.events(kind="trace"):
-            if e.payload.get("kind") == "proposal":
+            if e.payload.get("kind") == "proposal" and e.payload.get("ticket") != self.ticket:
                 p = e.payload
                 out.append({"name": p.get("name"), "parents": p.get("parents") or [], "text": p.get("text") or "",
                             "review": p.get("review"), "rating": p.get("rating"), "implemented": False})

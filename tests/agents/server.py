@@ -1,7 +1,7 @@
 """A small OpenAI-compatible HTTP server with scripted answers, for the agents' tests and offline demos: the agents
 reach it through litellm's real HTTP path (`model=openai/scripted`, `api_base=<url>/v1`).
 
-Answers come from a `responder(request_json) -> str`; faults queued with `fail(...)` are served first, one per
+Answers come from a `responder(request_json) -> str | Fault`; faults queued with `fail(...)` are served first, one per
 request: an HTTP status (429, 500 ...), a stall (the answer comes after `seconds`), an empty answer or garbage."""
 from __future__ import annotations
 
@@ -72,6 +72,10 @@ class ScriptedServer:
                 with server.lock:
                     server.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
                     fault = server.faults.popleft() if server.faults else None
+                answer = None
+                if fault is None:
+                    answer = server.responder(body)        # a responder may answer with a Fault too
+                    fault = answer if isinstance(answer, Fault) else None
                 if fault is not None and fault.kind == "http":
                     return self._send(fault.status, {"error": {"message": f"scripted {fault.status}",
                                                                "type": "server_error", "code": fault.status}})
@@ -79,7 +83,8 @@ class ScriptedServer:
                     time.sleep(fault.seconds)
                 if fault is not None and fault.kind == "garbage":
                     return self._send(200, b"<html>not json")
-                text = "" if fault is not None and fault.kind == "empty" else server.responder(body)
+                text = "" if fault is not None and fault.kind == "empty" else (
+                    answer if isinstance(answer, str) else server.responder(body))
                 prompt = sum(tokens(m.get("content") or "") for m in body.get("messages", []))
                 self._send(200, {"id": f"chatcmpl-{len(server.requests)}", "object": "chat.completion",
                                  "created": int(time.time()), "model": body.get("model", "scripted"),

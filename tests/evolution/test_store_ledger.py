@@ -32,4 +32,6 @@ def test_cache_keeps_the_first_answer_and_checkpoints_are_per_ticket(store):
     assert ctx.load_checkpoint() == {"frozen": ["A"]}
     assert StoreDesignContext(store, None, ticket=8).load_checkpoint() is None
     ctx.trace("proposal", {"name": "p1", "parents": ["gpt2"], "text": "use a gate", "rating": 3})
-    assert [p["name"] for p in ctx.proposals()] == ["p1"] and ctx.proposals()[0]["implemented"] is False
+    other = StoreDesignContext(store, None, ticket=8)
+    assert [p["name"] for p in other.proposals()] == ["p1"] and other.proposals()[0]["implemented"] is False
+    assert ctx.proposals() == []            # a session's own proposals are not "earlier" ones (replay sees the same)
