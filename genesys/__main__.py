@@ -11,9 +11,23 @@ from omegaconf import DictConfig
 import genesys.config  # noqa: F401  (registers ${genesys_*:} before the config is composed)
 from genesys.paths import CONF_DIR
 
-LLM_MISSING = ("The LLM designer (genesys.agents: proposer, reviewer, planner, coder, observer) is not implemented "
-               "yet, so designer=llm (used by +experiment=full) cannot run. Run `python -m genesys` for the offline "
-               "evolution with the symbolic designer, or add `designer=symbolic` to keep the rest of this setup.")
+NO_PROVIDER = ("The LLM designer (designer=llm, used by +experiment=full) has no model to call: {error}\n"
+               "Pick a provider with agents=openai | anthropic | local (conf/agents/), or run `python -m genesys` for "
+               "the offline evolution with the symbolic designer.")
+
+
+def llm_provider_error(cfg: DictConfig):
+    """None when every model of the agents config can be called (a key or an api_base), else the reason."""
+    from omegaconf import OmegaConf
+
+    from genesys.agents.llm.client import check_provider
+    from genesys.agents.llm.config import AgentsConfig
+    from genesys.agents.llm.types import LLMUnavailable
+    try:
+        check_provider(AgentsConfig.from_dict(OmegaConf.to_container(cfg.agents, resolve=True)))
+    except LLMUnavailable as exc:
+        return str(exc)
+    return None
 
 
 @hydra.main(config_path=str(CONF_DIR), config_name="config", version_base=None)
@@ -21,9 +35,11 @@ def app(cfg: DictConfig) -> None:
     from rich.console import Console
 
     console = Console(width=None if Console().is_terminal else 160)
-    if cfg.designer.get("kind") == "llm" and not cfg.designer.get("_target_"):
-        console.print(f"[red]{LLM_MISSING}[/red]")
-        sys.exit(2)
+    if cfg.designer.get("kind") == "llm":
+        error = llm_provider_error(cfg)
+        if error:
+            print(NO_PROVIDER.format(error=error), file=sys.stderr)
+            sys.exit(2)
     from genesys.evolution.orchestrator import run_evolution   # heavy imports after the fast checks
     from genesys.evolution.settings import settings_from_cfg
     hydra_cfg = HydraConfig.get()

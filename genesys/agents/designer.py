@@ -41,6 +41,8 @@ class LLMDesigner:
         self.proposal_settings = ProposalSettings(**_fields(ProposalSettings, proposal or {}))
         self.impl_settings = ImplementationSettings(**_fields(ImplementationSettings, implementation or {}))
         self.knowledge_cfg = knowledge
+        if not knowledge or knowledge.get("mode") == "none":       # `wo_lit`: no literature search
+            self.proposal_settings.literature = False
         self.check_options = dict(check_options or {})
         self.final_check_options = dict(final_check_options or {})
         self.client_factory = client_factory or (lambda cfg, context, seed: LLMClient(cfg, context, seed))
