@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import re
 import signal
 import time
 from contextlib import contextmanager
@@ -85,8 +86,23 @@ def stop_requested(store, settings: Optional[EvolutionSettings] = None) -> Optio
     return stop.get("reason") if stop else None
 
 
+SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def safe_design_name(name: str) -> str:
+    """A design name as a single path component (names can come from LLM output): letters, digits, `_.-` only,
+    no leading dot, at most 100 characters."""
+    cleaned = SAFE_NAME.sub("_", str(name or "")).lstrip(".")[:100]
+    return cleaned or "design"
+
+
 def design_folder(settings: EvolutionSettings, name: str) -> Path:
-    return settings.run_dir / "designs" / name
+    """The design's folder, always inside the run's designs/ folder (a name that would leave it is refused)."""
+    root = (settings.run_dir / "designs").resolve()
+    folder = (root / name).resolve()
+    if folder.parent != root:
+        raise ValueError(f"design name {name!r} does not name a folder inside {root}")
+    return folder
 
 
 def materialise(settings: EvolutionSettings, row) -> Path:
@@ -144,7 +160,7 @@ def store_outcome(store, settings: EvolutionSettings, outcome, ticket: int, sess
                                       "attempts": len(outcome.attempts)}, session_id=session_id)
         return None
     tree = outcome.tree.copy()
-    tree.name = _unique_name(store, outcome.name or tree.name)
+    tree.name = _unique_name(store, safe_design_name(outcome.name or tree.name))
     try:
         store.add_design(tree.name, tree.to_dict(), compose(tree), outcome.struct_hash, outcome.parents, outcome.mode,
                          operator=outcome.operator, proposal=outcome.proposal, review=outcome.review,
