@@ -112,7 +112,7 @@ def main() -> None:
     models = sorted({m["model"] for m in [agents] + [r for r in (agents.get("roles") or {}).values()]
                      if m and m.get("model")})
     who = (f"the scripted test server (policy `{args.scripted}`): this shows the harness works; it is NOT a model's "
-           f"result" if args.scripted else f"model(s): {', '.join(models)}")
+           f"result, and its costs are the scripted preset's nominal prices" if args.scripted else f"model(s): {', '.join(models)}")
     body = (f"`python bench/designer.py {' '.join(sys.argv[1:])}` — {args.proposals} proposals per variant (mutations "
             f"of the five seeds in turn), each judged by the full checker{' (fast phases only)' if check else ''}. "
             f"Answers from {who}. Machine: {machine()}.\n\n" + table(results))

@@ -88,3 +88,34 @@ def test_rerunning_a_finished_run_adds_nothing(finished_run):
     after = ([d.name for d in store.designs()], [(v.id, v.status) for v in store.verifications()])
     store.close()
     assert after == before
+
+
+def test_the_report_renders_in_a_browser_and_every_link_resolves(finished_run, tmp_path):
+    """python -m genesys.report: index with the leaderboard and figures, a page per design, relative links only."""
+    import re
+    import shutil
+    import subprocess
+    import sys
+    run_dir, _, _ = finished_run
+    out = tmp_path / "report"
+    proc = subprocess.run([sys.executable, "-m", "genesys.report", str(run_dir), "--out", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    board = json.loads((run_dir / "leaderboard.json").read_text())
+    for figure in ("fitness_curve", "evolution_tree", "ladder_pyramid"):
+        assert (out / "figures" / f"{figure}.png").read_bytes()[:4] == b"\x89PNG"
+        assert b"<svg" in (out / "figures" / f"{figure}.svg").read_bytes()[:2000]
+    pages = [out / "index.html"] + sorted((out / "designs").glob("*.html"))
+    assert len(pages) == 1 + len(board)
+    for page in pages:
+        for link in re.findall(r"(?:href|src)='([^']+)'", page.read_text()):
+            assert not link.startswith(("http:", "https:", "/")), link
+            assert (page.parent / link).resolve().exists(), (page, link)
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("no chromium on this machine (apt-get install chromium)")
+    dom = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
+                          (out / "index.html").as_uri()], capture_output=True, text=True, timeout=120).stdout
+    rows = re.findall(r"<tr><td>\d+</td><td><a href=\"designs/", dom)
+    assert len(rows) == len(board), dom[:3000]
+    assert all(e["name"] in dom for e in board)
