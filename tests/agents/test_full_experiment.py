@@ -12,7 +12,7 @@ from tests.agents.policy import Policy
 from tests.agents.server import ScriptedServer
 from tests.evolution.evolution_helpers import make_corpus, run_genesys, tiny_overrides
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 QUICKSTART_SIZE = ["agents=scripted", "ladder=cpu", "eval=local", "knowledge=offline", "verify.threads=1",
                    "++designer.check_options.lengths=[1,7,65]", "++designer.final_check_options.skip=[efficiency,training]"]
