@@ -36,3 +36,13 @@ def test_init_std_comes_from_the_run_then_the_scale():
     assert init_std_for(cfg, scale) == scale.init_std
     assert init_std_for(compose_cfg(["scale=cpu_xs", "train.init_std=0.3"]), scale) == 0.3
     assert init_std_for(compose_cfg(["scale=14M"]), scale_from_cfg(compose_cfg(["scale=14M"]).scale)) is None
+
+
+def test_warmup_comes_from_the_run_then_the_scale_then_two_percent():
+    from genesys.scales import scale_from_cfg
+    from genesys.verify.run import warmup_fraction_for
+    scale = scale_from_cfg(compose_cfg(["scale=cpu_xs"]).scale)
+    assert warmup_fraction_for(compose_cfg(["scale=cpu_xs"]), scale) == scale.warmup_fraction
+    assert warmup_fraction_for(compose_cfg(["scale=cpu_xs", "train.warmup_fraction=0.3"]), scale) == 0.3
+    paper = compose_cfg(["scale=14M"])
+    assert warmup_fraction_for(paper, scale_from_cfg(paper.scale)) == 0.02
