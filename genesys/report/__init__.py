@@ -1,0 +1,2 @@
+"""Seeing results: evolution metrics (paper Tables 2-4), plots and a self-contained HTML report, read from the store
+and the run folder only (``python -m genesys.report RUN``)."""
