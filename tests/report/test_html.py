@@ -12,7 +12,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from genesys.report.__main__ import main
-from genesys.report.html import slug, write_report
+from genesys.report.html import slug
 from tests.report.synthetic import HOSTILE, NEW
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -125,3 +125,13 @@ def test_the_report_renders_in_chromium_sorts_and_links_resolve(report):
     hostile = dump_dom((root / "designs" / slug(HOSTILE)).as_uri())
     assert "<script>alert" not in hostile and "&lt;b&gt;proposal&lt;/b&gt;" in hostile
     assert os.path.getsize(root / "index.html") > 1000
+
+
+def test_a_store_url_needs_an_out_folder_and_reads_the_ladder_next_to_the_file(run_dir, tmp_path):
+    url = f"sqlite:///{run_dir / 'evolution.db'}"
+    assert main(["sqlite:///" + str(tmp_path / "absent.db")]) == 2     # refused, not created
+    assert not (tmp_path / "absent.db").exists()
+    from genesys.report.data import load_run
+    run = load_run(url)
+    assert run.run_dir == run_dir.resolve() and run.view.rungs == ["proxy", "cpu_xs", "cpu_s"]
+    assert main([url, "--out", str(tmp_path / "r")]) == 0 and (tmp_path / "r" / "index.html").exists()
