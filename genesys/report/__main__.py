@@ -15,6 +15,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--every", type=int, default=10, help="sample the curve every s designs (default 10)")
     parser.add_argument("--fitness", choices=("eq1", "massey"),
                         help="fitness aggregation (default: the run's own setting, else eq1)")
+    parser.add_argument("--wandb", nargs="?", const="auto", choices=("auto", "offline", "online"),
+                        help="also log the evolution as one W&B run (offline unless a key is set) under <out>/wandb")
     args = parser.parse_args(argv)
 
     from genesys.report.data import load_run
@@ -32,6 +34,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         parser.error("--out is required when the run is given as a store URL")
     index = write_report(run, out, top=args.top, every=args.every)
     print(f"report: {index.resolve()}")
+    if args.wandb:
+        from genesys.report.summary import run_metrics
+        from genesys.report.wandb_log import log_evolution
+        folder = log_evolution(run, run_metrics(run, top=args.top, every=args.every), out / "wandb", args.wandb)
+        print(f"W&B run: {folder}")
     return 0
 
 
