@@ -1,130 +1,112 @@
-"""`python -m genesys.report RUN_FOLDER`: one self-contained folder (index.html with a sortable leaderboard and the
-figures, a page per design with its unit tree, proposal, code, checker report and verification results), readable
-from disk without a server: relative links only, no scripts or styles from elsewhere, everything escaped (design
-names, proposals and code can come from LLM output)."""
+"""The HTML report: one self-contained folder (index.html, a page per design, plots/, metrics.json, leaderboard.json)
+that opens from the file system with relative links only: no server, no CDN.
+
+Design names, proposals, code and checker messages may come from an LLM: every value goes through Jinja's
+autoescaping, and a design's page name is a sanitised slug plus a hash of its name, so no name can reach outside
+the report folder or collide with another.
+"""
 from __future__ import annotations
 
+import hashlib
 import json
-from html import escape
+import re
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
-from genesys.evolution.workers import safe_design_name
-from genesys.gau import GAUTree
-from genesys.report import plots
-from genesys.report.metrics import curve_metrics, error_rate, population_curve
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-STYLE = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse}
-td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}th{cursor:pointer;background:#f3f3f3}
-pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}img{max-width:100%}.err{color:#b00}"""
-SORT_JS = """document.querySelectorAll('table.sortable th').forEach((th,i)=>th.addEventListener('click',()=>{
-const tb=th.closest('table').tBodies[0];const rows=[...tb.rows];const asc=th.dataset.asc!=='1';th.dataset.asc=asc?'1':'0';
-const key=r=>{const t=r.cells[i].innerText;const n=parseFloat(t);return isNaN(n)?t:n};
-rows.sort((a,b)=>{const x=key(a),y=key(b);return (x>y?1:x<y?-1:0)*(asc?1:-1)});rows.forEach(r=>tb.appendChild(r))}));"""
+from genesys.report.plots import run_plots
+from genesys.report.summary import run_metrics
 
-
-def page(title: str, body: str, script: str = "") -> str:
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title><style>{STYLE}</style>"
-            f"</head><body>{body}{f'<script>{script}</script>' if script else ''}</body></html>")
+TEMPLATES = Path(__file__).parent / "templates"
+PLOT_CAPTIONS = {"fitness": "Population fitness over the design sequence", "tree": "Evolution tree",
+                 "ladder": "Designs verified per rung", "heatmap": "Top designs against the seeds per task"}
+COLUMNS = [("rank", "#", "num"), ("name", "design", "text"), ("mode", "mode", "text"), ("parents", "parents", "text"),
+           ("fitness", "fitness", "num"), ("confidence", "confidence", "num"), ("rungs", "rungs", "text"),
+           ("failed", "failed", "text")]
 
 
-def design_href(name: str) -> str:
-    return f"designs/{safe_design_name(name)}.html"
+def slug(name: str) -> str:
+    """A file name for a design's page: safe characters only (no separators, no leading dot), then a hash of the
+    full name so two names that sanitise alike stay apart."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._-")[:60] or "design"
+    return f"{safe}-{hashlib.sha256(name.encode()).hexdigest()[:8]}.html"
 
 
-def _fmt(value) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        return f"{value:.4f}"
-    return escape(str(value))
+def _num(value, digits: int = 4) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
 
 
-def leaderboard_table(board: List[dict]) -> str:
-    head = "".join(f"<th>{h}</th>" for h in ("rank", "name", "mode", "parents", "fitness", "confidence", "rungs"))
-    rows = []
-    for e in board:
-        parents = ", ".join(f"<a href='{design_href(p)}'>{escape(p)}</a>" for p in e.get("parents") or [])
-        rows.append(f"<tr><td>{e['rank']}</td><td><a href='{design_href(e['name'])}'>{escape(e['name'])}</a></td>"
-                    f"<td>{escape(e.get('mode') or '')}</td><td>{parents}</td><td>{_fmt(e.get('fitness'))}</td>"
-                    f"<td>{_fmt(e.get('confidence'))}</td><td>{escape(', '.join(e.get('rungs') or []))}</td></tr>")
-    return f"<table class='sortable' id='leaderboard'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+def _pct(value) -> str:
+    return "—" if value is None else f"{100 * value:.1f} %"
 
 
-def proxy_scores(verifications) -> Dict[str, Dict[str, Optional[float]]]:
-    scores: Dict[str, Dict[str, Optional[float]]] = {}
-    for v in verifications:
-        if v.status == "done" and v.seed == 0 and v.record:
-            for task, row in ((v.record.get("eval") or {}).get("proxy") or {}).items():
-                scores.setdefault(v.design, {})[task] = row.get("accuracy")
-    return scores
+def environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["num"] = _num
+    env.filters["pct"] = _pct
+    return env
 
 
-def design_page(row, verifications, board_entry: Optional[dict]) -> str:
-    tree = GAUTree.from_dict(row.tree)
-    checks = row.checker_report or {}
-    findings = "".join(f"<li class='err'>[{escape(f.get('category', ''))}] {escape(f.get('message', ''))}</li>"
-                       for f in checks.get("errors", [])) + \
-        "".join(f"<li>[{escape(f.get('category', ''))}] {escape(f.get('message', ''))}</li>"
-                for f in checks.get("warnings", []))
-    runs = "".join(
-        f"<tr><td>{escape(v.rung)}</td><td>{v.seed}</td><td>{escape(v.status)}</td>"
-        f"<td>{_fmt((v.record or {}).get('val_loss'))}</td><td>{_fmt((v.record or {}).get('steps'))}</td>"
-        f"<td>{escape(v.stop_reason or v.error or '')}</td></tr>" for v in verifications)
-    parents = ", ".join(f"<a href='{safe_design_name(p)}.html'>{escape(p)}</a>" for p in row.parents) or "none"
-    body = (f"<p><a href='../index.html'>← leaderboard</a></p><h1>{escape(row.name)}</h1>"
-            f"<p>mode {escape(row.mode)} · operator {escape(row.operator or '–')} · parents {parents} · fitness "
-            f"{_fmt((board_entry or {}).get('fitness'))} · confidence {_fmt((board_entry or {}).get('confidence'))}</p>"
-            f"<h2>Unit tree</h2><pre>{escape(tree.view())}</pre>"
-            f"<h2>Proposal</h2><pre>{escape(row.proposal or '–')}</pre>"
-            + (f"<h2>Review</h2><pre>{escape(row.review)}</pre>" if row.review else "")
-            + f"<h2>Verification</h2><table><tr><th>rung</th><th>seed</th><th>status</th><th>val loss</th>"
-            f"<th>steps</th><th>stop</th></tr>{runs}</table>"
-            f"<h2>Checker report</h2><p>valid: {escape(str(checks.get('valid', '–')))}</p><ul>{findings}</ul>"
-            f"<h2>Code</h2><pre>{escape(row.code or '')}</pre>")
-    return page(row.name, body)
-
-
-def write_report(run_dir: Path, out: Optional[Path] = None) -> Path:
-    from genesys.evolution.store import Store
-    run_dir = Path(run_dir)
-    out = Path(out or run_dir / "report")
-    (out / "designs").mkdir(parents=True, exist_ok=True)
-    (out / "figures").mkdir(exist_ok=True)
-    board = json.loads((run_dir / "leaderboard.json").read_text())
-    summary = json.loads((run_dir / "summary.json").read_text()) if (run_dir / "summary.json").exists() else {}
-    store = Store.open(run_dir)
+def _tree_view(tree: dict) -> str:
+    from genesys.gau import GAUTree
     try:
-        designs = store.designs()
-        verifications = store.verifications()
-    finally:
-        store.close()
-    order = {d.name: i for i, d in enumerate(designs)}
-    board = [dict(e, created=order.get(e["name"], 0)) for e in board]
-    rungs = summary.get("rungs") or sorted({r for e in board for r in e.get("rungs") or []})
-    plots.fitness_curve(board, out / "figures")
-    plots.evolution_tree(board, out / "figures")
-    plots.ladder_pyramid(board, rungs, out / "figures")
-    scores = proxy_scores(verifications)
-    top = [e["name"] for e in board if not e["is_seed"]][:8] + [e["name"] for e in board if e["is_seed"]]
-    heat = {n: scores[n] for n in top if n in scores}
-    figures = ["fitness_curve", "evolution_tree", "ladder_pyramid"]
-    if heat:
-        plots.task_heatmap(heat, out / "figures")
-        figures.append("task_heatmap")
-    by_name = {e["name"]: e for e in board}
-    for row in designs:
-        mine = [v for v in verifications if v.design == row.name]
-        (out / design_href(row.name)).write_text(design_page(row, mine, by_name.get(row.name)))
-    seeds = [e["fitness"] for e in board if e["is_seed"]]
-    news = [e["fitness"] for e in sorted(board, key=lambda e: e["created"]) if not e["is_seed"]]
-    m = curve_metrics(population_curve(seeds, news))
-    rate = error_rate([v.status for v in verifications])
-    stats = (f"<p>{len(designs)} designs ({len(news)} new), {len(verifications)} verifications, error rate "
-             f"{_fmt(rate)}. Population fitness curve: Δ {_fmt(m.delta_pct)} %, Δmax {_fmt(m.delta_max_pct)} %, Sharpe "
-             f"{_fmt(m.sharpe)}, max drawdown {_fmt(m.max_drawdown_pct)} %.</p>")
-    imgs = "".join(f"<h3>{f.replace('_', ' ')}</h3><img src='figures/{f}.png' alt='{f}'>" for f in figures)
-    body = (f"<h1>Genesys run {escape(run_dir.name)}</h1>{stats}<h2>Leaderboard</h2>{leaderboard_table(board)}"
-            f"<h2>Figures</h2>{imgs}")
-    (out / "index.html").write_text(page(f"Genesys run {run_dir.name}", body, SORT_JS))
+        return GAUTree.from_dict(tree).view()
+    except Exception as exc:   # a stored tree this version cannot read: say so, keep the rest of the page
+        return f"(unit tree unreadable: {type(exc).__name__}: {exc})"
+
+
+def _scores(record: dict) -> list:
+    out = []
+    for kind, table in ((record.get("eval") or {}).items()):
+        if isinstance(table, dict):
+            for task, row in table.items():
+                if isinstance(row, dict) and row.get("metric") in row:
+                    out.append((f"{task} ({row['metric']})", row[row["metric"]]))
     return out
+
+
+def _verification(v) -> dict:
+    rec = v.record or {}
+    return {"rung": v.rung, "seed": v.seed, "status": v.status, "stop_reason": v.stop_reason, "attempts": v.attempts,
+            "val_loss": rec.get("val_loss"), "unigram": rec.get("unigram_val_loss"), "scores": _scores(rec),
+            "error": v.error, "record_json": json.dumps(rec, indent=1, default=str) if rec else None}
+
+
+def write_report(run, out: Path, top: int = 50, every: int = 10) -> Path:
+    """Write the report of a RunData into ``out``; returns index.html's path."""
+    out = Path(out)
+    (out / "designs").mkdir(parents=True, exist_ok=True)
+    env = environment()
+    pages: Dict[str, str] = {d.name: slug(d.name) for d in run.designs}
+    made = run_plots(run, out / "plots", top=top, every=every)
+    m = run_metrics(run, top=top, every=every)
+    (out / "metrics.json").write_text(json.dumps(m, indent=2, default=str))
+    (out / "leaderboard.json").write_text(json.dumps(run.leaderboard, indent=2, default=str))
+
+    def link(name: str, prefix: str) -> Optional[dict]:
+        return {"name": name, "href": prefix + pages[name]} if name in pages else {"name": name, "href": "#"}
+
+    entries = [{**e, "href": "designs/" + pages[e["name"]],
+                "parent_links": [link(p, "designs/") for p in e["parents"]]} for e in run.leaderboard]
+    index = env.get_template("index.html").render(
+        title=run.title, store_url=run.store_url, m=m, entries=entries, columns=COLUMNS, noise=run.noise,
+        plots=[(k, PLOT_CAPTIONS[k]) for k in PLOT_CAPTIONS if k in made], n_designs=len(run.designs),
+        n_seeds=len(run.seeds), n_done=sum(v.status == "done" for v in run.verifications))
+    (out / "index.html").write_text(index, encoding="utf-8")
+
+    children: Dict[str, list] = {}
+    for d in run.designs:
+        for p in d.parents:
+            children.setdefault(p, []).append(d.name)
+    template = env.get_template("design.html")
+    for d in run.designs:
+        page = template.render(
+            d=d, parents=[link(p, "") for p in d.parents], children=[link(c, "") for c in children.get(d.name, [])],
+            fitness=run.fitness.get(d.name), confidence=run.confidence.get(d.name), tree_view=_tree_view(d.tree),
+            report=d.checker_report,
+            report_json=json.dumps(d.checker_report, indent=1, default=str) if d.checker_report else None,
+            verifications=[_verification(v) for v in run.verifications if v.design == d.name])
+        (out / "designs" / pages[d.name]).write_text(page, encoding="utf-8")
+    return out / "index.html"
