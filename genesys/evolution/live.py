@@ -10,6 +10,7 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 
+from genesys.evolution.secrets import public_url
 from genesys.evolution.settings import EvolutionSettings
 from genesys.evolution.snapshot import Snapshot, leaderboard, take_snapshot
 
@@ -110,4 +111,4 @@ class LiveView:
             self.console.print(f"[yellow]stopped early ({stop_reason}); rerun the same command to resume[/yellow]")
         for e in errors:
             self.console.print(f"[red]worker error:[/red] {e}")
-        self.console.print(f"leaderboard: {self.settings.run_dir / 'leaderboard.json'}  store: {self.settings.store_url}")
+        self.console.print(f"leaderboard: {self.settings.run_dir / 'leaderboard.json'}  store: {public_url(self.settings.store_url)}")

@@ -69,6 +69,7 @@ class EvolutionSettings:
     wandb: Optional[dict] = None             # logger.wandb of the main config: the evolution's own W&B run
     owner_timeout_s: Optional[float] = None  # workers stop when the orchestrator was not seen for this long
     owner_pid: Optional[int] = None          # local workers stop when this process (the orchestrator) is gone
+    min_free_mb: float = 256.0               # free space the run folder needs before (and after) a verification
     run_token: str = ""                      # per orchestrator start: worker names are unique across reruns; a
                                              # newer orchestrator's token tells older workers to stop
 
@@ -110,4 +111,5 @@ def settings_from_cfg(cfg: DictConfig, run_dir: Path, choices: Dict[str, str], t
         designer=_container(cfg.designer), max_attempts=int(cfg.designer.get("max_attempts", 8)),
         selection=_container(cfg.selection), base=bool(cfg.selection.get("base", False)),
         memory=bool(cfg.selection.get("memory", False)), poll_s=float(cfg.launcher.get("poll_s", 1.0)),
-        launcher=_container(cfg.launcher), owner_timeout_s=cfg.launcher.get("owner_timeout_s"), wandb=wandb)
+        launcher=_container(cfg.launcher), owner_timeout_s=cfg.launcher.get("owner_timeout_s"), wandb=wandb,
+        min_free_mb=float(cfg.verify.get("min_free_mb", 256)))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import random
-import re
 import signal
 import time
 from contextlib import contextmanager
@@ -21,6 +20,9 @@ from genesys.evolution import selection
 from genesys.evolution.budget import budget_from_counts
 from genesys.evolution.design_context import StoreDesignContext
 from genesys.evolution.designers import DesignRequest, Parent
+from genesys.evolution.runfolder import RunFolderError, check_run_folder
+from genesys.evolution.names import child_folder, safe_design_name
+from genesys.evolution.secrets import redact
 from genesys.evolution.settings import EvolutionSettings, derive_seed
 from genesys.evolution.snapshot import Snapshot, take_snapshot
 from genesys.evolution.stats import operator_stats
@@ -86,23 +88,9 @@ def stop_requested(store, settings: Optional[EvolutionSettings] = None) -> Optio
     return stop.get("reason") if stop else None
 
 
-SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
-
-
-def safe_design_name(name: str) -> str:
-    """A design name as a single path component (names can come from LLM output): letters, digits, `_.-` only,
-    no leading dot, at most 100 characters."""
-    cleaned = SAFE_NAME.sub("_", str(name or "")).lstrip(".")[:100]
-    return cleaned or "design"
-
-
 def design_folder(settings: EvolutionSettings, name: str) -> Path:
-    """The design's folder, always inside the run's designs/ folder (a name that would leave it is refused)."""
-    root = (settings.run_dir / "designs").resolve()
-    folder = (root / name).resolve()
-    if folder.parent != root:
-        raise ValueError(f"design name {name!r} does not name a folder inside {root}")
-    return folder
+    """<run>/designs/<name>; ValueError for a name that would lead anywhere else."""
+    return child_folder(settings.run_dir / "designs", name)
 
 
 def materialise(settings: EvolutionSettings, row) -> Path:
@@ -208,7 +196,7 @@ def designer_worker(settings: EvolutionSettings, index: int) -> dict:
     worker = f"designer-{index}-{settings.run_token}"
     made = 0
     run_start = max([e.id for e in store.events(kind="run_start")], default=0)
-    with worker_session(store, "designer", worker, {"designer": settings.designer}) as session:
+    with worker_session(store, "designer", worker, {"designer": redact(settings.designer)}) as session:
         while not stop_requested(store, settings):
             snap = take_snapshot(store, settings)
             room = designs_wanted(store, settings, len(snap.new_designs), run_start)
@@ -271,7 +259,7 @@ def verification_job(settings: EvolutionSettings, row, rung: str, seed: int) -> 
     if lm:   # `++`: the ladder's eval settings apply whichever eval config the LM rungs run (none has no proxy node)
         overrides += ["++" + o.lstrip("+") for o in settings.lm_eval_overrides]
     return VerificationJob(design=str(folder), rung=rung, seed=seed, eval=settings.lm_eval if lm else None,
-                           run_dir=settings.run_dir / "verify" / (row.name if row else "-") / f"{rung}-s{seed}",
+                           run_dir=child_folder(settings.run_dir / "verify", row.name if row else "-") / f"{rung}-s{seed}",
                            overrides=tuple(overrides))
 
 
@@ -289,8 +277,10 @@ def run_claim(store, settings: EvolutionSettings, claim) -> str:
         except LeaseLost:
             return False
 
+    job = None
     try:
         job = verification_job(settings, row, claim.rung, claim.seed)
+        check_run_folder(job.run_dir, settings.min_free_mb)
         result = run_verification(job, timeout_s=settings.verify_timeout_s, poll=heartbeat,
                                   poll_every_s=settings.heartbeat_s, threads=settings.verify_threads)
     except BaseException as exc:       # this worker's own failure (Ctrl-C, a bug): never leave the claim running
@@ -298,9 +288,20 @@ def run_claim(store, settings: EvolutionSettings, claim) -> str:
             store.release(claim)
         except LeaseLost:
             pass
-        if isinstance(exc, Exception):
+        if isinstance(exc, OSError) and job is not None:    # e.g. the log could not be written: say where
+            check_run_folder(job.run_dir, settings.min_free_mb)
+        if isinstance(exc, Exception) and not isinstance(exc, RunFolderError):
             log.exception("verifier could not run %s@%s", claim.design, claim.rung)
         raise
+    if not result.ok:   # a full or read-only run folder is not the design's fault: hand the claim back, stop
+        try:
+            check_run_folder(job.run_dir, settings.min_free_mb)
+        except RunFolderError:
+            try:
+                store.release(claim)
+            except LeaseLost:
+                pass
+            raise
     try:
         if result.ok:
             rec = result.record.to_dict()

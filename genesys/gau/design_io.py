@@ -200,6 +200,9 @@ def load_design(path: Union[str, Path]) -> GAUTree:
 def save_design(tree: GAUTree, folder: Union[str, Path]) -> Path:
     """Write a design folder (our `units/` layout). Existing unit files of the folder are replaced."""
     folder = Path(folder)
+    bad = [n for n in tree.implemented() if not n.isidentifier()]   # a unit name becomes a file name: never a path
+    if bad:
+        raise ValueError(f"unit names {bad} are not Python identifiers")
     units_dir = folder / "units"
     units_dir.mkdir(parents=True, exist_ok=True)
     for stale in units_dir.glob("*.py"):

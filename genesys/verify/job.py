@@ -10,6 +10,7 @@ other exit = a crash (no record). Anything else is reported as a crash too, neve
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -92,8 +93,11 @@ def _kill_group(proc: subprocess.Popen) -> None:
 
 def _pump(stream, log_file, echo: bool) -> None:
     for line in iter(stream.readline, b""):
-        log_file.write(line)
-        log_file.flush()
+        try:
+            log_file.write(line)
+            log_file.flush()
+        except OSError:    # a full disk: keep draining, or the child would block on a full pipe
+            pass
         if echo:
             sys.stdout.buffer.write(line)
             sys.stdout.flush()
@@ -112,9 +116,22 @@ def die_with_parent(sig: int = signal.SIGKILL) -> None:
         pass
 
 
+# Secrets the training child has no use for never reach it (it runs LLM-written design code): variables named like
+# a key, token, secret, password or credential, and the store's URL. W&B and the Hub keep their keys (the child logs
+# to W&B and may fetch data).
+SECRET_NAME = re.compile(r"(^|_)(API_?KEY|KEY|TOKEN|SECRET|SECRETS|PASSWORD|PASSWD|CREDENTIALS?)(_|$)", re.I)
+DROPPED_NAMES = {"GENESYS_STORE_URL", "DATABASE_URL", "PGPASSWORD"}
+TRAINING_SECRETS = {"WANDB_API_KEY", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"}
+
+
+def is_secret_name(name: str) -> bool:
+    return name not in TRAINING_SECRETS and (name in DROPPED_NAMES or bool(SECRET_NAME.search(name)))
+
+
 def child_env(threads: Optional[int] = None, extra: Optional[dict] = None) -> dict:
-    """The caller's environment, with this checkout of genesys first on the path and optional thread limits."""
-    env = dict(os.environ)
+    """The caller's environment without its secrets (above), with this checkout of genesys first on the path and
+    optional thread limits."""
+    env = {k: v for k, v in os.environ.items() if not is_secret_name(k)}
     env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     env.setdefault("PYTHONUNBUFFERED", "1")
     if threads:

@@ -50,10 +50,22 @@ class PgServer:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://{USER}@/{database}?host={self.folder}"
 
+    def restart(self, mode: str = "fast", timeout_s: int = 60) -> None:
+        """Stop the server (``fast``: open connections are ended, as in a failover) and start it again on the same
+        socket and data."""
+        subprocess.run(self.prefix + [str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), "-l",
+                                      str(self.folder / "server.log"), "-m", mode, "-w", "-t", str(timeout_s), "-o",
+                                      _options(self.folder), "restart"], check=True, capture_output=True,
+                       timeout=timeout_s + 10)
+
     def stop(self) -> None:
         subprocess.run(self.prefix + [str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "immediate",
                                       "stop"], capture_output=True, timeout=30)
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _options(folder: Path) -> str:
+    return f"-k {folder} -c listen_addresses= -p 5432 -F -c max_connections=100"
 
 
 def start(bin_folder: Path, timeout_s: int = 60) -> PgServer:
@@ -64,7 +76,7 @@ def start(bin_folder: Path, timeout_s: int = 60) -> PgServer:
     data, log = folder / "data", folder / "server.log"
     subprocess.run(prefix + [str(bin_folder / "initdb"), "-D", str(data), "-U", USER, "--auth=trust", "-E", "UTF8",
                              "--no-sync"], check=True, capture_output=True, timeout=timeout_s)
-    options = f"-k {folder} -c listen_addresses= -p 5432 -F -c max_connections=100"
+    options = _options(folder)
     started = subprocess.run(prefix + [str(bin_folder / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t",
                                        str(timeout_s), "-o", options, "start"], capture_output=True, text=True,
                              timeout=timeout_s + 10)
