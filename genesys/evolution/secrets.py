@@ -9,7 +9,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 HIDDEN = "***"
-_SECRET_KEY = re.compile(r"(api_?key|token|secret|password|passwd|credential)", re.I)
+_SECRET_KEY = re.compile(r"(^|_)(api_?key|key|token|secret|secrets|password|passwd|credentials?)(_|$)", re.I)
 
 
 def public_url(url: str) -> str:

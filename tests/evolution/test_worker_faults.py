@@ -149,22 +149,40 @@ def test_read_only_run_folder_is_a_clear_error_and_the_store_is_intact(tmp_path)
     _assert_store_intact(store_file, "gpt2")
 
 
+def _fill(folder: Path) -> None:
+    """Write into ``folder`` until its file system is full."""
+    with open(folder / "filler", "wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+        except OSError:
+            pass
+
+
 @needs_root
 @pytest.mark.slow
 def test_disk_full_mid_training_is_a_clear_error_and_the_store_is_intact(tmp_path):
-    """The run folder on a 3 MiB tmpfs: free at the start, full once checkpoints pile up. (The store is elsewhere,
+    """The run folder on a small tmpfs that something else fills while the training runs. (The store is elsewhere,
     as on a cluster whose shared run folder fills up while the database lives on its own server.)"""
     run_dir, logs, store_file = tmp_path / "run", tmp_path / "logs", tmp_path / "store.db"
-    _tmpfs(run_dir, "3m")
+    _tmpfs(run_dir, "32m")
     try:
         settings = worker_settings(run_dir, f"sqlite:///{store_file}", make_corpus(tmp_path / "corpus"),
-                                   "scale.token_multiplier=8", "train.ckpt_every=1", min_free_mb=0.5)
+                                   "scale.token_multiplier=8", "train.ckpt_every=2", min_free_mb=1.0)
         with Store.open(store_file) as store:
             store_with(store, [GPT2])
         worker = start_worker(settings, 0, logs)
+        ckpt = run_dir / "verify" / "gpt2" / f"{RUNG}-s0" / "checkpoints" / "last.ckpt"
+        deadline = time.time() + 400
+        while time.time() < deadline and worker.poll() is None and not ckpt.exists():
+            time.sleep(0.2)
+        assert ckpt.exists(), f"no checkpoint before the worker ended:\n{worker_log(logs, 0)[-3000:]}"
+        _fill(run_dir)
         assert _wait(worker, 600, logs, 0) != 0
     finally:
         subprocess.run(["umount", "-l", str(run_dir)])
     out = worker_log(logs, 0)
-    assert f"RunFolderError: run folder {run_dir}" in out and "MiB free" in out, out[-3000:]
+    assert f"RunFolderError: run folder {run_dir}" in out, out[-3000:]
+    assert "MiB free" in out or "No space left on device" in out, out[-3000:]
     _assert_store_intact(store_file, "gpt2")
