@@ -101,6 +101,10 @@ class LLMDesigner:
         if result.tree is None:
             return outcome
         tree = result.tree
+        if tree.unimplemented():          # placeholders compose as the identity: the checker alone would pass them
+            outcome.attempts.append(Attempt("final_check", False,
+                                            f"units declared but not written: {', '.join(tree.unimplemented())}"))
+            return outcome
         tree.rating = float(found.review.rating) if found.review else None
         tree.review = outcome.review or ""
         report = self.check(tree, final=True)

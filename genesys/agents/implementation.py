@@ -180,7 +180,15 @@ class Implementer:
                                     view=frozen.view(), parent_code=self.parent_units.get(unit, ""), notes=notes,
                                     unit=unit, requirements=decl.requirements if decl else "", errors=errors,
                                     previous=previous)
-            reply = self.chat.ask("coder", msgs, stage=f"code:{unit}")
+            try:
+                reply = self.chat.ask("coder", msgs, stage=f"code:{unit}")
+            except CostCapReached:
+                raise
+            except LLMError as exc:           # this attempt is lost, not the session
+                errors = f"- [llm] {exc}"
+                self._attempt("unit", False, errors[:500], start)
+                self._trace("unit", unit=unit, attempt=attempt, valid=False, errors=errors)
+                continue
             blocks = code_blocks(reply.text)
             previous = blocks[0] if blocks else reply.text
             candidate, errors = self._apply(frozen, unit, previous)
@@ -189,7 +197,12 @@ class Implementer:
                 report = self.check(candidate)
                 errors = "" if report.valid else _errors_text(report)
             if candidate is not None and not errors and self.s.observer:
-                errors = self._observe(unit, candidate, report)
+                try:
+                    errors = self._observe(unit, candidate, report)
+                except CostCapReached:
+                    raise
+                except LLMError as exc:
+                    errors = f"- [llm] the observer could not answer: {exc}"
             ok = candidate is not None and not errors
             self._attempt("unit", ok, None if ok else errors[:500], start)
             self._trace("unit", unit=unit, attempt=attempt, valid=ok, errors=errors[:4000], code=previous[:20000],
@@ -222,7 +235,7 @@ class Implementer:
         self._trace("observation", unit=unit, rating=seen.rating, review=seen.review)
         if seen.rating >= self.s.observer_pass:
             return ""
-        return f"- [observer] rated {seen.rating}/5: {seen.review} {seen.suggestions}".strip()
+        return f"- [observer] rated {seen.rating:g}/5: {seen.review} {seen.suggestions}".strip()
 
     def _whole(self, frozen: GAUTree) -> "ImplementationResult":
         """No unit generation: every unit in one answer, with the checker's errors fed back (Direct: one shot,
@@ -239,7 +252,7 @@ class Implementer:
             candidate, errors = self._apply_all(frozen, code_blocks(reply.text))
             if candidate is not None and candidate.unimplemented():
                 errors = f"- [format] units declared but not written: {', '.join(candidate.unimplemented())}"
-                candidate = None if not self.s.direct else candidate
+                candidate = None          # Direct too: a placeholder would pass the final check as the identity
             if candidate is not None and self.s.symbolic_checker and not self.s.direct:
                 report = self.check(candidate)
                 errors = "" if report.valid else _errors_text(report)

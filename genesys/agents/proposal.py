@@ -118,7 +118,7 @@ def propose(chat, request: DesignRequest, settings: ProposalSettings, knowledge=
         if review.rating >= settings.review_pass:
             result.proposal, result.review = proposal, review
             return result
-        result.failures.append(f"the proposal {proposal.name} was rated {review.rating}/5: {review.review} "
+        result.failures.append(f"the proposal {proposal.name} was rated {review.rating:g}/5: {review.review} "
                                f"{review.suggestions}".strip())
         earlier.append({"name": proposal.name, "parents": [p.name for p in request.parents], "text": text})
     return result

@@ -23,7 +23,7 @@ class Proposal(BaseModel):
 
 
 class Review(BaseModel):
-    rating: int = Field(ge=0, le=5)
+    rating: float = Field(ge=0, le=5)          # models often answer 4.5
     review: str
     suggestions: str = ""
 
@@ -35,6 +35,6 @@ class Plan(BaseModel):
 
 
 class Observation(BaseModel):
-    rating: int = Field(ge=0, le=5)
+    rating: float = Field(ge=0, le=5)
     review: str
     suggestions: str = ""

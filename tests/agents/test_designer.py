@@ -144,21 +144,18 @@ def test_a_rerun_replays_from_the_cache_with_zero_calls(scripted_server, store):
 def test_a_crashed_session_resumes_from_its_last_frozen_unit(scripted_server, store):
     scripted_server.responder = Policy()
     d = designer(scripted_server, implementation={"observer": False, "planner": False})
-    count = {"coder": 0}
-    good = scripted_server.responder
+    inner, checks = d.check, []
 
-    def dies_at_second_unit(body):
-        if "role=coder" in body["messages"][0]["content"]:
-            count["coder"] += 1
-            if count["coder"] == 2:
-                return http(400)[0]          # not retried: the session stops after the first frozen unit
-        return good(body)
-    scripted_server.responder = dies_at_second_unit
-    out = d.design(request(store, ticket=9))
-    assert out.tree is None
+    def dies_at_the_second_unit(tree, final=False):
+        checks.append(tree)
+        if len(checks) == 2:
+            raise KeyboardInterrupt("the worker was killed")       # the process dies mid-session
+        return inner(tree, final)
+    d.check = dies_at_the_second_unit
+    with pytest.raises(KeyboardInterrupt):
+        d.design(request(store, ticket=9))
     saved = StoreDesignContext(store, None, 9).load_checkpoint()
-    assert saved is not None and len(saved["tree"]["units"]) > len(GPT2.units) - 1
-    scripted_server.responder = good
+    assert saved is not None and len(saved["tree"]["units"]) > len(GPT2.units) - 1      # one unit frozen
     before = len(scripted_server.chat_requests())
     resumed = designer(scripted_server, implementation={"observer": False, "planner": False}).design(
         request(store, ticket=9, seed=2))
@@ -166,6 +163,21 @@ def test_a_crashed_session_resumes_from_its_last_frozen_unit(scripted_server, st
     assert any(e.payload["kind"] == "resume" for e in store.events(kind="trace"))
     coder_calls = [r for r in scripted_server.chat_requests()[before:] if "role=coder" in r["body"]["messages"][0]["content"]]
     assert len(coder_calls) < 3
+
+
+def test_a_failed_call_costs_one_attempt_not_the_session(scripted_server, store):
+    good, count = Policy(), {"coder": 0}
+
+    def second_coder_call_fails(body):
+        if "role=coder" in body["messages"][0]["content"]:
+            count["coder"] += 1
+            if count["coder"] == 2:
+                return http(400)[0]                                  # not retried by the client
+        return good(body)
+    scripted_server.responder = second_coder_call_fails
+    out = designer(scripted_server, implementation={"observer": False}).design(request(store))
+    assert out.tree is not None
+    assert any(a.operator == "unit" and not a.valid and "[llm]" in (a.reason or "") for a in out.attempts)
 
 
 @pytest.mark.parametrize("flags,expect", [

@@ -11,10 +11,7 @@ TEST_DATABASE = "store_tests"
 
 @pytest.fixture(scope="session")
 def postgres():
-    bin_folder = pg_server.find_bin()
-    if bin_folder is None:
-        pytest.skip("PostgreSQL binaries (initdb, pg_ctl) not found: set GENESYS_PG_BIN or install postgresql")
-    server = pg_server.start(bin_folder)
+    server = pg_server.start_or_skip()
     yield server
     server.stop()
 

@@ -85,3 +85,12 @@ def start(bin_folder: Path, timeout_s: int = 60) -> PgServer:
         shutil.rmtree(folder, ignore_errors=True)
         raise RuntimeError(f"PostgreSQL did not start: {started.stdout}{started.stderr}{text}")
     return PgServer(folder, bin_folder, prefix)
+
+
+def start_or_skip() -> PgServer:
+    """A fresh server for a test fixture; the test is skipped where PostgreSQL is not installed."""
+    import pytest
+    bin_folder = find_bin()
+    if bin_folder is None:
+        pytest.skip("PostgreSQL binaries (initdb, pg_ctl) not found: set GENESYS_PG_BIN or install postgresql")
+    return start(bin_folder)

@@ -30,10 +30,7 @@ NASTY = ["x'); DROP TABLE designs;--", 'a"b\\c', "%s %(name)s :name ? $1", "åå
 @pytest.fixture
 def own_postgres():
     """A server of this test's own (it gets restarted)."""
-    bin_folder = pg_server.find_bin()
-    if bin_folder is None:
-        pytest.skip("PostgreSQL binaries (initdb, pg_ctl) not found")
-    server = pg_server.start(bin_folder)
+    server = pg_server.start_or_skip()
     yield server
     server.stop()
 
