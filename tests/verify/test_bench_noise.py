@@ -31,3 +31,12 @@ def test_command_seeds_the_proxy_suite_and_the_lm_rung():
     assert proxy[-1] == "eval.proxy.repeats=2" and not any(a.startswith("scale=") for a in proxy)
     lm = noise.command("tests/x.py", "cpu_xs", 1, "local", Path("/tmp/x"), [])
     assert {"scale=cpu_xs", "seed=1", "eval=local", "design=tests/x.py", "resume=false"} <= set(lm)
+
+
+def test_a_kill_from_outside_is_retried_a_failure_of_the_design_is_not():
+    assert noise.killed(-15, {})                        # SIGTERM'd child
+    assert noise.killed(0, {})                          # Lightning caught the SIGTERM, exited 0, wrote no record
+    assert not noise.killed(0, {"val_loss": 4.2})       # a finished run
+    assert not noise.killed(1, {})                      # the design failed: a result, not noise of the box
+    lm = noise.command("gpt2", "cpu_xs", 0, "none", Path("/tmp/x"), ["monitor.time_tolerance=5"])
+    assert lm.index("monitor.time_tolerance=1000") < lm.index("monitor.time_tolerance=5")   # explicit one wins

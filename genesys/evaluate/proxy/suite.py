@@ -14,22 +14,21 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Dict, Iterable, List, Optional, Tuple, Union
 
+from omegaconf import OmegaConf
+
 from genesys.evaluate.proxy.tasks import TASKS, make_task
 from genesys.evaluate.proxy.train import TrainSettings, train_on_task
 from genesys.gau import GAUTree
+from genesys.paths import CONF_DIR
 
 log = logging.getLogger(__name__)
 
-# Training steps per task at the easy preset (batch 16 unless DEFAULT_BATCH says otherwise): past where the gpt2
-# seed's attention (8 heads) leaves the recall plateau: in-context recall 0.55 at 200 x 16, 1.00 at 300 x 16; MQAR
-# 0.30-0.38 at 400 x 16, 0.96-0.99 at 400 x 32. Compression and memorization are decided early, fuzzy recall gets
-# what is left. Sized so the slowest seed (mamba2, ~2x gpt2's step time) fits in about 60 s on 2 cores.
-# Selective copying 160 and MQAR 600 (2026-12-02): at 80 / 400 the outcome over training seeds was still a coin
-# flip for some seeds (gpt2 selective copying 0.36 / 0.33 / 0.25, mamba2 MQAR 0.53 / 0.64 / 0.73; BENCHMARKS.md
-# "Rung noise"); at 160 / 600 the spreads are 0.03 / 0.09.
-DEFAULT_STEPS: Dict[str, int] = {"in_context_recall": 300, "fuzzy_recall": 100, "noisy_recall": 300,
-                                 "selective_copying": 160, "compression": 30, "memorization": 50, "mqar": 600}
-DEFAULT_BATCH: Dict[str, int] = {"mqar": 32}
+# Training steps and batch per task at the easy preset: conf/eval/proxy.yaml (`proxy.steps`, `proxy.batch_sizes`) is
+# the one source, with the measurements behind each number; the code defaults below are read from it so a suite
+# run from Python (bench/eval.py, tests) and one from a Hydra config train the same budgets.
+_CONF = OmegaConf.load(CONF_DIR / "eval" / "proxy.yaml").proxy
+DEFAULT_STEPS: Dict[str, int] = {k: int(v) for k, v in _CONF.steps.items()}
+DEFAULT_BATCH: Dict[str, int] = {k: int(v) for k, v in _CONF.batch_sizes.items()}
 
 Job = Tuple[str, dict, int, int]  # (task name, generator parameters, training steps, batch size)
 
