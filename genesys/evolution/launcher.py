@@ -6,6 +6,7 @@ from the store (its claim was handed back on the way out, or comes back when its
 """
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import time
@@ -53,10 +54,7 @@ def slurm_executor(settings: EvolutionSettings, kind: str):
 def _submit(executor, kind: str, settings: EvolutionSettings, count: int, array: bool) -> List[Tuple[str, object]]:
     if count <= 0:
         return []
-    if array:
-        with executor.batch():
-            jobs = [executor.submit(WorkerJob(), kind, settings, i) for i in range(count)]
-    else:
+    with executor.batch() if array else contextlib.nullcontext():     # a batch is one SLURM job array
         jobs = [executor.submit(WorkerJob(), kind, settings, i) for i in range(count)]
     return [(kind, j) for j in jobs]
 
