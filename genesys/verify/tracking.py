@@ -29,10 +29,20 @@ def run_id(design: str, scale: str, run_dir: Path) -> str:
     return f"{safe}-{digest}"
 
 
+def own_wandb_service() -> None:
+    """Start this run's own W&B service rather than join the parent's (wandb passes it down in WANDB_SERVICE).
+
+    A run killed while attached to a shared service leaves its id registered there, and the rerun that should resume
+    it is refused ("run ID ... is in use") for as long as the parent lives; a service of our own dies with us.
+    """
+    os.environ.pop("WANDB_SERVICE", None)
+
+
 def build_loggers(cfg, run_dir: Path, design: str, scale: str) -> List[Logger]:
     """CSVLogger under <run_dir>/csv, plus a WandbLogger under <run_dir>/wandb when cfg.wandb.enabled."""
     loggers: List[Logger] = [CSVLogger(save_dir=str(run_dir), name="csv", version="")]
     if cfg.wandb.enabled:
+        own_wandb_service()
         mode = wandb_mode(cfg.wandb.get("mode"))
         loggers.append(WandbLogger(project=cfg.wandb.project, entity=cfg.wandb.get("entity"),
                                    group=cfg.wandb.get("group") or design, name=f"{design}@{scale}",

@@ -39,15 +39,27 @@ def _csv_steps(path: Path):
         return [int(row["step"]) for row in csv.DictReader(f) if row.get("train/loss")]
 
 
-def test_kill_resume_wandb_csv(corpus_dir, tmp_path):
+@pytest.fixture
+def parent_wandb_service(monkeypatch):
+    """A W&B service started by this process, as the token wandb puts in WANDB_SERVICE for its children."""
+    import wandb
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    wandb.setup().ensure_service()
+    token = os.environ["WANDB_SERVICE"]
+    yield token
+
+
+def test_kill_resume_wandb_csv(corpus_dir, tmp_path, parent_wandb_service):
     run_dir = tmp_path / "run"
     overrides = data_overrides(corpus_dir) + TINY_SCALE + [
         "scale.token_multiplier=8", "train.ckpt_every=5", "train.log_every=1", "train.progress_bar=false",
         "hardware=cpu", "eval=none", "monitor.time_tolerance=1000", f"hydra.run.dir={run_dir}"]
     ckpt = run_dir / "checkpoints" / "last.ckpt"
+    # A parent that uses W&B itself (the evolution's tracker) hands its service to children in WANDB_SERVICE.
+    env = {**_env(tmp_path), "WANDB_SERVICE": parent_wandb_service}
 
     # First attempt: kill -9 as soon as a checkpoint at step >= 10 exists.
-    proc = subprocess.Popen(_cmd(*overrides), cwd=tmp_path, env=_env(tmp_path), start_new_session=True,
+    proc = subprocess.Popen(_cmd(*overrides), cwd=tmp_path, env=env, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 400
     killed_at = None
@@ -62,15 +74,9 @@ def test_kill_resume_wandb_csv(corpus_dir, tmp_path):
     assert killed_at is not None, f"no checkpoint before the run ended: {proc.stderr.read().decode()[-3000:]}"
     assert not (run_dir / "record.json").exists()
 
-    # Second attempt: same command; it must continue from the checkpoint, not from zero. On a loaded machine the
-    # killed run's W&B service can still hold the run id for a few seconds ("run ID ... is in use"): the rerun is
-    # tried again once after a pause, as the evolution's re-queue would.
-    done = subprocess.run(_cmd(*overrides), cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True,
-                          timeout=600)
-    if done.returncode != 0 and "is in use" in done.stderr:
-        time.sleep(20)
-        done = subprocess.run(_cmd(*overrides), cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True,
-                              timeout=600)
+    # Second attempt: same command; it must continue from the checkpoint, not from zero -- at once, although the
+    # killed run was attached to the W&B service of this (parent) process, which still holds its run id.
+    done = subprocess.run(_cmd(*overrides), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     record = json.loads((run_dir / "record.json").read_text())
     assert record["resumed_from_step"] == killed_at >= 10
