@@ -10,7 +10,7 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 
-from genesys.evolution.secrets import public_url
+from genesys.secrets import public_url
 from genesys.evolution.settings import EvolutionSettings
 from genesys.evolution.snapshot import Snapshot, leaderboard, take_snapshot
 

@@ -22,11 +22,11 @@ from genesys.evolution.design_context import StoreDesignContext
 from genesys.evolution.designers import DesignRequest, Parent
 from genesys.evolution.runfolder import RunFolderError, check_run_folder
 from genesys.evolution.names import child_folder, safe_design_name
-from genesys.evolution.secrets import redact
 from genesys.evolution.settings import EvolutionSettings, derive_seed
 from genesys.evolution.snapshot import Snapshot, take_snapshot
 from genesys.evolution.stats import operator_stats
 from genesys.gau import GAUTree, save_design
+from genesys.secrets import redact_config
 from genesys.verify.job import PROXY_RUNG, VerificationJob, die_with_parent, run_verification
 
 log = logging.getLogger(__name__)
@@ -196,7 +196,7 @@ def designer_worker(settings: EvolutionSettings, index: int) -> dict:
     worker = f"designer-{index}-{settings.run_token}"
     made = 0
     run_start = max([e.id for e in store.events(kind="run_start")], default=0)
-    with worker_session(store, "designer", worker, {"designer": redact(settings.designer)}) as session:
+    with worker_session(store, "designer", worker, {"designer": redact_config(settings.designer)}) as session:
         while not stop_requested(store, settings):
             snap = take_snapshot(store, settings)
             room = designs_wanted(store, settings, len(snap.new_designs), run_start)

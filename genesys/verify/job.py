@@ -10,7 +10,6 @@ other exit = a crash (no record). Anything else is reported as a crash too, neve
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from typing import Callable, List, Optional, Sequence, Tuple
 
 from omegaconf import DictConfig
 
+from genesys import secrets
 from genesys.config import compose_config
 from genesys.paths import REPO_ROOT
 from genesys.textfiles import tail
@@ -117,15 +117,14 @@ def die_with_parent(sig: int = signal.SIGKILL) -> None:
 
 
 # Secrets the training child has no use for never reach it (it runs LLM-written design code): variables named like
-# a key, token, secret, password or credential, and the store's URL. W&B and the Hub keep their keys (the child logs
+# a secret (genesys.secrets), and the store's URL. W&B and the Hub keep their keys (the child logs
 # to W&B and may fetch data).
-SECRET_NAME = re.compile(r"(^|_)(API_?KEY|KEY|TOKEN|SECRET|SECRETS|PASSWORD|PASSWD|CREDENTIALS?)(_|$)", re.I)
 DROPPED_NAMES = {"GENESYS_STORE_URL", "DATABASE_URL", "PGPASSWORD"}
 TRAINING_SECRETS = {"WANDB_API_KEY", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"}
 
 
 def is_secret_name(name: str) -> bool:
-    return name not in TRAINING_SECRETS and (name in DROPPED_NAMES or bool(SECRET_NAME.search(name)))
+    return name not in TRAINING_SECRETS and (name in DROPPED_NAMES or secrets.is_secret_name(name))
 
 
 def child_env(threads: Optional[int] = None, extra: Optional[dict] = None) -> dict:

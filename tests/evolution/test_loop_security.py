@@ -8,7 +8,7 @@ import pytest
 from genesys.checker.sandbox import child_env as sandbox_env
 from genesys.evolution.designers.base import DesignOutcome
 from genesys.evolution.names import child_folder, safe_design_name
-from genesys.evolution.secrets import HIDDEN, public_url, redact
+from genesys.secrets import HIDDEN, public_url, redact_config as redact
 from genesys.evolution.store import Store
 from genesys.evolution.workers import design_folder, store_outcome, verification_job
 from genesys.gau import load_design, save_design
