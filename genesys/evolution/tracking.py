@@ -11,11 +11,21 @@ from typing import Callable, List, Optional
 from genesys.verify.tracking import wandb_mode
 
 log = logging.getLogger(__name__)
-LEADERBOARD_COLUMNS = ["rank", "name", "is_seed", "mode", "parents", "fitness", "confidence", "rungs"]
+LEADERBOARD_COLUMNS = ["rank", "name", "is_seed", "mode", "parents", "fitness", "confidence", "rungs", "failed"]
 
 
 def group_name(run_dir) -> str:
     return f"evolution-{run_dir.name}"
+
+
+def leaderboard_table(entries: List[dict]):
+    """leaderboard.json's entries as a wandb.Table (the live tracker's last log and the report's after-the-fact run)."""
+    import wandb
+    table = wandb.Table(columns=LEADERBOARD_COLUMNS)
+    for e in entries:
+        table.add_data(e.get("rank"), e.get("name"), e.get("is_seed"), e.get("mode"), ", ".join(e.get("parents") or []),
+                       e.get("fitness"), e.get("confidence"), ", ".join(e.get("rungs") or []), e.get("failed"))
+    return table
 
 
 def curve_point(snap, budget: dict, top: int = 5) -> dict:
@@ -71,13 +81,7 @@ class EvolutionTracker:
     def finish(self, entries: List[dict], summary: dict) -> None:
         if self.run is None:
             return
-        import wandb
-        table = wandb.Table(columns=LEADERBOARD_COLUMNS)
-        for e in entries:
-            table.add_data(e.get("rank"), e.get("name"), e.get("is_seed"), e.get("mode"),
-                           ",".join(e.get("parents") or []), e.get("fitness"), e.get("confidence"),
-                           ",".join(e.get("rungs") or []))
-        self.run.log({"leaderboard": table})
+        self.run.log({"leaderboard": leaderboard_table(entries)})
         self.run.summary.update({"new_designs": summary.get("new_designs"), "designs": summary.get("designs")})
         self.run.finish()
         self.run = None

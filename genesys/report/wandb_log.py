@@ -9,9 +9,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Optional
 
+from genesys.evolution.tracking import group_name, leaderboard_table
 from genesys.verify.tracking import wandb_mode
-
-TABLE_COLUMNS = ["rank", "name", "is_seed", "mode", "parents", "fitness", "confidence", "rungs", "failed"]
 
 
 def wandb_target(run) -> dict:
@@ -22,8 +21,8 @@ def wandb_target(run) -> dict:
         cfg = OmegaConf.to_container(OmegaConf.load(run.run_dir / ".hydra" / "config.yaml"), resolve=False)
     wb = ((cfg.get("logger") or {}).get("wandb") or {})
     group = wb.get("group")
-    if not isinstance(group, str) or "${" in group:
-        group = run.title
+    if not isinstance(group, str) or "${" in group:   # the evolution's own group (genesys.evolution.tracking)
+        group = group_name(run.run_dir) if run.run_dir is not None else run.title
     return {"project": wb.get("project") or "genesys", "entity": wb.get("entity"), "group": group}
 
 
@@ -50,11 +49,7 @@ def log_evolution(run, metrics: dict, save_dir: Path, mode: Optional[str] = None
         wb.summary.update({f"curve/{k}": v for k, v in metrics["metrics"].items() if v is not None})
         if metrics["error_rate"]["rate"] is not None:
             wb.summary["error_rate"] = metrics["error_rate"]["rate"]
-        table = wandb.Table(columns=TABLE_COLUMNS)
-        for e in run.leaderboard:
-            table.add_data(e["rank"], e["name"], e["is_seed"], e["mode"], ", ".join(e["parents"]), e["fitness"],
-                           e["confidence"], ", ".join(e["rungs"]), e["failed"])
-        wb.log({"leaderboard": table})
+        wb.log({"leaderboard": leaderboard_table(run.leaderboard)})
         return str(Path(wb.dir).parent)
     finally:
         wb.finish()
