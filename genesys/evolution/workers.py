@@ -209,7 +209,7 @@ def designer_worker(settings: EvolutionSettings, index: int) -> dict:
             store.event("design_start", {"ticket": ticket, "worker": worker}, session_id=session)
             request_seed = derive_seed(settings.seed, "design", ticket, index)
             request = build_request(store, snap, settings, random.Random(request_seed), request_seed,
-                                    context=StoreDesignContext(store, session, ticket))
+                                    context=StoreDesignContext(store, session, ticket, snap.fitness))
             try:
                 outcome = designer.design(request)
             except Exception as exc:   # close the ticket so other designers do not wait for it, then fail loudly

@@ -173,3 +173,42 @@ def test_weighted_and_bandit_routing():
     assert routing.bandit_choice([a, b], routing.bandit_rewards([("a", 1.0, 0.1)]), rng).model == "b"   # untried first
     rewards = routing.bandit_rewards([("a", 1.0, 0.1)] * 20 + [("b", 0.1, 0.1)] * 20)     # b: 10x the gain per dollar
     assert Counter(routing.bandit_choice([a, b], rewards, rng).model for _ in range(50))["b"] == 50
+
+
+def test_model_outcomes_credit_each_model_its_designs_gain_over_the_best_parent():
+    from genesys.evolution.design_context import model_outcomes
+    designs = [{"name": "s1", "is_seed": True}, {"name": "s2", "is_seed": True},
+               {"name": "m", "parents": ["s1", "s2"], "ticket": 0}, {"name": "x", "parents": [], "ticket": 1},
+               {"name": "unscored", "parents": ["s1"], "ticket": 2}, {"name": "symbolic", "parents": ["s1"]}]
+    calls = [{"ticket": 0, "model": "a", "cost_usd": 0.5}, {"ticket": 0, "model": "a", "cost_usd": 0.25},
+             {"ticket": 0, "model": "b", "cost_usd": None}, {"ticket": 1, "model": "b", "cost_usd": 0.1},
+             {"ticket": 2, "model": "a", "cost_usd": 1.0}]
+    fitness = {"s1": 0.4, "s2": 0.6, "m": 0.7, "x": 0.3, "symbolic": 0.9}
+    got = sorted((m, c, round(g, 6)) for m, c, g in model_outcomes(designs, calls, fitness))
+    assert got == [("a", 0.75, 0.1), ("b", 0.0, 0.1), ("b", 0.1, -0.2)]   # x: scratch, against the seeds' mean 0.5
+
+
+def test_bandit_routing_prefers_the_model_whose_designs_gained_more_per_dollar(scripted_server, tmp_path):
+    """The run's store feeds the bandit: model b's earlier design gained fitness cheaply, a's lost it."""
+    store = Store.open(tmp_path / "run")
+    try:
+        sid = store.start_session("designer", "d", {})
+        seed = {"name": "s", "units": {}, "root": "r"}
+        for name, parents, ticket in (("s", [], None), ("by-a", ["s"], 0), ("by-b", ["s"], 1)):
+            store.add_design(name, tree=seed, code="", parents=parents, is_seed=ticket is None, mode="mutation",
+                             struct_hash=name, meta=None if ticket is None else {"ticket": ticket})
+        store.record_llm_call({"session_id": sid, "ticket": 0, "role": "coder", "model": "openai/a", "cost_usd": 1.0})
+        store.record_llm_call({"session_id": sid, "ticket": 1, "role": "coder", "model": "openai/b", "cost_usd": 0.1})
+        fitness = {"s": 0.5, "by-a": 0.4, "by-b": 0.6}
+        cfg = AgentsConfig.from_dict({"api_base": scripted_server.url, "routing": "bandit", **PRICES,
+                                      "models": [{"model": "openai/a"}, {"model": "openai/b"}]})
+        picks = Counter(LLMClient(cfg, StoreDesignContext(store, sid, 2, fitness), seed=s).ask("coder", [
+            {"role": "user", "content": f"q{s}"}]).model for s in range(5))
+        assert picks == {"openai/b": 5}
+        rewards = LLMClient(cfg, StoreDesignContext(store, sid, 2, fitness)).rewards
+        assert rewards == {"openai/a": [pytest.approx(-0.1)], "openai/b": [pytest.approx(1.0)]}   # gain per dollar
+        weighted = AgentsConfig.from_dict({"api_base": scripted_server.url, **PRICES,
+                                           "models": [{"model": "openai/a"}, {"model": "openai/b"}]})
+        assert LLMClient(weighted, StoreDesignContext(store, sid, 3, fitness)).rewards == {}
+    finally:
+        store.close()

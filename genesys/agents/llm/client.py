@@ -73,6 +73,8 @@ class LLMClient:
     def __init__(self, cfg: AgentsConfig, context=None, seed: int = 0, rewards: Optional[Dict[str, list]] = None):
         self.cfg, self.context = cfg, context
         self.rng = random.Random(seed)
+        if rewards is None and cfg.routing == "bandit" and hasattr(context, "model_outcomes"):
+            rewards = routing.bandit_rewards(context.model_outcomes())   # what each model's earlier designs gained
         self.rewards = rewards or {}           # bandit routing: model -> fitness gained per dollar observations
         self._spent = 0.0
 

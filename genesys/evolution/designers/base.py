@@ -7,7 +7,7 @@ operator's yield can be measured). Untrusted code (anything a designer wrote) on
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Protocol
+from typing import Any, Callable, Dict, List, Optional, Protocol, Tuple
 
 from genesys.gau import GAUTree
 
@@ -35,6 +35,7 @@ class DesignContext(Protocol):
     def cache_put(self, key: str, value: Dict[str, Any]) -> None: ...
     def proposals(self) -> List[Dict[str, Any]]: ...               # earlier proposals: name, parents, text, rating
     def run_spent_usd(self) -> float: ...                          # measured LLM cost of the whole run so far
+    def model_outcomes(self) -> List[Tuple[str, float, float]]: ...  # (model, cost, fitness gain) of earlier designs
 
 
 @dataclass
