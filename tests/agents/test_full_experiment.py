@@ -20,10 +20,12 @@ QUICKSTART_SIZE = ["agents=scripted", "ladder=cpu", "eval=local", "knowledge=off
 
 def test_full_experiment_runs_llm_design_sessions_in_the_evolution(tmp_path):
     server = ScriptedServer(Policy(defects=["syntax", "causality"])).start()
+    secret = "sk-test-FULLRUN-SECRET-4b1d"    # the provider's key: it reaches the server and nothing the run writes
     try:
         run_dir = tmp_path / "run"
         overrides = ["+experiment=full"] + tiny_overrides(run_dir, make_corpus(tmp_path / "corpus"), 1) + QUICKSTART_SIZE
-        proc = run_genesys(overrides, env={**os.environ, "GENESYS_SCRIPTED_URL": server.url})
+        proc = run_genesys(overrides, env={**os.environ, "GENESYS_SCRIPTED_URL": server.url, "OPENAI_API_KEY": secret,
+                                           "WANDB_MODE": "offline"})
         out, _ = proc.communicate(timeout=900)
     finally:
         server.stop()
@@ -44,3 +46,10 @@ def test_full_experiment_runs_llm_design_sessions_in_the_evolution(tmp_path):
         store.close()
     board = json.loads((run_dir / "leaderboard.json").read_text())
     assert any(e["name"] == new[0].name and e["fitness"] is not None for e in board)
+
+    # The key was used (litellm sent it to the provider) and appears in no prompt, trace, log, store row or W&B run.
+    assert all(secret in {k.lower(): v for k, v in r["headers"].items()}.get("authorization", "")
+               for r in server.chat_requests())
+    assert secret not in out and list(run_dir.rglob("*.wandb"))          # the evolution's offline W&B run exists
+    leaks = [p for p in run_dir.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
+    assert not leaks, leaks
