@@ -21,11 +21,13 @@ QUICKSTART_SIZE = ["agents=scripted", "ladder=cpu", "eval=local", "knowledge=off
 def test_full_experiment_runs_llm_design_sessions_in_the_evolution(tmp_path):
     server = ScriptedServer(Policy(defects=["syntax", "causality"])).start()
     secret = "sk-test-FULLRUN-SECRET-4b1d"    # the provider's key: it reaches the server and nothing the run writes
+    other = "sk-test-OTHER-PROVIDER-9e2c"      # a key for another provider: it goes nowhere
     try:
         run_dir = tmp_path / "run"
-        overrides = ["+experiment=full"] + tiny_overrides(run_dir, make_corpus(tmp_path / "corpus"), 1) + QUICKSTART_SIZE
-        proc = run_genesys(overrides, env={**os.environ, "GENESYS_SCRIPTED_URL": server.url, "OPENAI_API_KEY": secret,
-                                           "WANDB_MODE": "offline"})
+        overrides = ["+experiment=full"] + tiny_overrides(run_dir, make_corpus(tmp_path / "corpus"), 1) + \
+            QUICKSTART_SIZE + ["agents.api_key_env=SCRIPTED_API_KEY"]
+        proc = run_genesys(overrides, env={**os.environ, "GENESYS_SCRIPTED_URL": server.url, "WANDB_MODE": "offline",
+                                           "SCRIPTED_API_KEY": secret, "OPENAI_API_KEY": other})
         out, _ = proc.communicate(timeout=900)
     finally:
         server.stop()
@@ -48,8 +50,11 @@ def test_full_experiment_runs_llm_design_sessions_in_the_evolution(tmp_path):
     assert any(e["name"] == new[0].name and e["fitness"] is not None for e in board)
 
     # The key was used (litellm sent it to the provider) and appears in no prompt, trace, log, store row or W&B run.
+    sent = [str(r["headers"]) + str(r["body"]) for r in server.chat_requests()]
     assert all(secret in {k.lower(): v for k, v in r["headers"].items()}.get("authorization", "")
                for r in server.chat_requests())
-    assert secret not in out and list(run_dir.rglob("*.wandb"))          # the evolution's offline W&B run exists
-    leaks = [p for p in run_dir.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
+    assert not any(secret in str(r["body"]) or other in s for r, s in zip(server.chat_requests(), sent))
+    assert secret not in out and other not in out and list(run_dir.rglob("*.wandb"))   # the evolution's W&B run exists
+    leaks = [p for p in run_dir.rglob("*") if p.is_file() and (secret.encode() in p.read_bytes() or
+                                                                other.encode() in p.read_bytes())]
     assert not leaks, leaks
