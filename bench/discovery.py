@@ -32,10 +32,9 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from report import machine, write_section  # noqa: E402
-
 REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "bench")]     # this checkout's genesys, whatever is installed
+from report import machine, write_section  # noqa: E402
 ARMS = {"symbolic": [], "random": ["selection.wo_exp=true"], "base": ["+experiment=base"]}
 SEED_DESIGNS = ["gpt2", "mamba2", "retnet", "rwkv6", "ttt"]
 LM_RUNG = "cpu_xs"
