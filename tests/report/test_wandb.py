@@ -4,7 +4,9 @@ from genesys.report.wandb_log import log_evolution
 
 
 def test_the_evolution_logs_offline(run_data, tmp_path):
+    import wandb
     folder = log_evolution(run_data, run_metrics(run_data, top=3, every=2), tmp_path / "wandb", mode="offline")
+    wandb.teardown()   # finish() can return before this process's W&B service has written the run's log; this waits
     files = list((tmp_path / "wandb").rglob("*.wandb"))
     assert files and files[0].stat().st_size > 0 and "offline-run" in folder
     data = files[0].read_bytes()    # the offline run's log: keys are stored as plain strings
