@@ -97,6 +97,10 @@ def measure(run_dir: Path, top: int, every: int) -> dict:
             "noise": run.noise, "error_rate": m["error_rate"].get("rate")}
 
 
+def _fmt(value: Optional[float]) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
 def _mean_sd(values: List[Optional[float]]) -> str:
     values = [v for v in values if v is not None]
     if not values:
@@ -106,21 +110,19 @@ def _mean_sd(values: List[Optional[float]]) -> str:
     return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
 
 
-def noise_bar(seed_run) -> Optional[float]:
-    """The LM rung's measured noise: the largest spread (max - min over training seeds) of any seed design."""
-    spreads = []
-    for design in SEED_DESIGNS:
-        values = [v.record["val_loss"] for v in seed_run.verifications
-                  if v.design == design and v.rung == LM_RUNG and v.status == "done" and v.record
-                  and v.record.get("val_loss") is not None]
-        if len(values) >= 2:
-            spreads.append(max(values) - min(values))
-    return max(spreads) if spreads else None
+def noise_bars(seeds_dir: Path) -> Dict[str, Optional[float]]:
+    """The LM rung's measured noise from the seeds' run: the largest spread of any seed design over training seeds,
+    in val loss and in fitness (the orchestrator's own measurement, summary.json "noise")."""
+    noise = (json.loads((seeds_dir / "summary.json").read_text()).get("noise") or {}).get(LM_RUNG) or {}
+    loss = [n["spread"] for n in noise.values() if n.get("spread") is not None]
+    fit = [n["fitness_spread"] for n in noise.values() if n.get("fitness_spread") is not None]
+    return {"loss": max(loss) if loss else None, "fitness": max(fit) if fit else None}
 
 
-def table(results: Dict[str, List[dict]], noise: Optional[float]) -> str:
+def table(results: Dict[str, List[dict]], noise: Dict[str, Optional[float]]) -> str:
     rows = ["| arm | runs | Δ % | Δmax % | Sharpe | volatility | MDD % | best new fitness − best seed | "
-            f"best new {LM_RUNG} loss − best seed (nats) | runs where it beats the best seed by > noise | wall min / run |",
+            f"best new {LM_RUNG} loss − best seed (nats) | runs beating the best seed by > noise: fitness / loss | "
+            "wall min / run |",
             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for arm, runs in results.items():
         if not runs:
@@ -130,10 +132,11 @@ def table(results: Dict[str, List[dict]], noise: Optional[float]) -> str:
                    else r["best_new_fitness"] - r["best_seed_fitness"] for r in runs]
         loss_gap = [None if r["best_new_loss"] is None or r["best_seed_loss"] is None
                     else r["best_new_loss"] - r["best_seed_loss"] for r in runs]
-        beats = sum(1 for g in loss_gap if g is not None and noise is not None and g < -noise)
+        by_fit = sum(1 for g in fit_gap if g is not None and noise["fitness"] is not None and g > noise["fitness"])
+        by_loss = sum(1 for g in loss_gap if g is not None and noise["loss"] is not None and g < -noise["loss"])
         rows.append(f"| {arm} | {len(runs)} | {_mean_sd(get('delta'))} | {_mean_sd(get('delta_max'))} | "
                     f"{_mean_sd(get('sharpe'))} | {_mean_sd(get('volatility'))} | {_mean_sd(get('max_drawdown'))} | "
-                    f"{_mean_sd(fit_gap)} | {_mean_sd(loss_gap)} | {beats} / {len(runs)} | "
+                    f"{_mean_sd(fit_gap)} | {_mean_sd(loss_gap)} | {by_fit} / {by_loss} of {len(runs)} | "
                     f"{_mean_sd([r['wall_s'] / 60 for r in runs])} |")
     return "\n".join(rows)
 
@@ -158,12 +161,13 @@ def main(argv=None) -> None:
     ap.add_argument("--top", type=int, default=5, help="population size P of the fitness curve")
     ap.add_argument("--every", type=int, default=2, help="sample the curve every s designs")
     ap.add_argument("--tag", default="default")
+    ap.add_argument("--root", type=Path, default=None, help="benchmark folder (default outputs/bench/discovery-TAG)")
     ap.add_argument("--timeout", type=float, default=3600, help="seconds per evolution run")
     ap.add_argument("--no-write", action="store_true", help="print only, leave BENCHMARKS.md alone")
     ap.add_argument("extra", nargs="*", help="overrides for every run (after --)")
     args = ap.parse_args(argv)
 
-    root = REPO / "outputs" / "bench" / f"discovery-{args.tag}"
+    root = args.root or REPO / "outputs" / "bench" / f"discovery-{args.tag}"
     root.mkdir(parents=True, exist_ok=True)
     noise = [f"noise.designs=[{','.join(SEED_DESIGNS)}]", "noise.seeds=[1]", f"noise.rungs=[{LM_RUNG}]"]
     budget = [f"stop.designs={args.designs}", "stop.wall_time_s=null", *noise, *args.extra]
@@ -195,8 +199,7 @@ def main(argv=None) -> None:
             print(f"{arm} seed {seed}: Δ {row['metrics'].get('delta')}, best new loss {row['best_new_loss']} vs "
                   f"seed {row['best_seed_loss']}, {row['wall_s']} s", flush=True)
 
-    from genesys.report.data import load_run
-    noise = noise_bar(load_run(str(seeds_dir)))
+    noise = noise_bars(seeds_dir)
     (root / "results.json").write_text(json.dumps({"noise": noise, "seed_cost": seed_cost, "results": results},
                                                   indent=1, default=str))
     total_min = (time.monotonic() - start) / 60
@@ -207,8 +210,8 @@ same operators with `selection.wo_exp=true`: parents and verification order unif
 {LM_RUNG}), its own `seed=`; the five seeds were verified once ({seed_cost['wall_s'] / 60:.1f} min wall, with a
 noise repeat of each at {LM_RUNG} with training seed 1) and every run starts from a copy of that folder. Curve:
 population = best {args.top} of seeds + first t designs, sampled every {args.every}. Mean ± sd over runs.
-Noise bar: the largest {LM_RUNG} spread of a seed design over training seeds 0/1 in this benchmark:
-{'—' if noise is None else f'{noise:.3f}'} nats.
+Noise bars: the largest spread of a seed design over training seeds 0/1 at {LM_RUNG} in this benchmark's seeds
+run: {_fmt(noise['loss'])} nats of val loss, {_fmt(noise['fitness'])} of fitness.
 
 {table(results, noise)}
 
