@@ -171,7 +171,6 @@ def main(argv=None) -> None:
     root.mkdir(parents=True, exist_ok=True)
     noise = [f"noise.designs=[{','.join(SEED_DESIGNS)}]", "noise.seeds=[1]", f"noise.rungs=[{LM_RUNG}]"]
     budget = [f"stop.designs={args.designs}", "stop.wall_time_s=null", *noise, *args.extra]
-    start = time.monotonic()
 
     seeds_dir = root / "seeds"
     if not finished(seeds_dir, 0):
@@ -202,9 +201,10 @@ def main(argv=None) -> None:
     noise = noise_bars(seeds_dir)
     (root / "results.json").write_text(json.dumps({"noise": noise, "seed_cost": seed_cost, "results": results},
                                                   indent=1, default=str))
-    total_min = (time.monotonic() - start) / 60
+    costs = [seed_cost] + [r for runs in results.values() for r in runs]
+    total_min = sum(c["wall_s"] for c in costs) / 60
     body = f"""`python bench/discovery.py --designs {args.designs} --seeds {' '.join(map(str, args.seeds))}` \
-({machine()}; {total_min:.0f} min for this invocation). Arms: **symbolic** (the default evolution), **random** (the
+({machine()}; {total_min:.0f} min of runs in all). Arms: **symbolic** (the default evolution), **random** (the
 same operators with `selection.wo_exp=true`: parents and verification order uniform, fitness never read), **base**
 (`+experiment=base`). Each run: `stop.designs={args.designs}` new designs on the default CPU ladder (proxy rung, then
 {LM_RUNG}), its own `seed=`; the five seeds were verified once ({seed_cost['wall_s'] / 60:.1f} min wall, with a
