@@ -23,17 +23,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]     # this checkout's genesys, whatever is installed
+from child import run_measured  # noqa: E402
 from report import machine, write_section  # noqa: E402
 ARMS = {"symbolic": [], "random": ["selection.wo_exp=true"], "base": ["+experiment=base"]}
 SEED_DESIGNS = ["gpt2", "mamba2", "retnet", "rwkv6", "ttt"]
@@ -48,15 +47,12 @@ def _env() -> dict:
 def run_genesys(run_dir: Path, overrides: Sequence[str], timeout_s: float, log: Path) -> dict:
     """One `python -m genesys` into run_dir; its wall time and the CPU time of all its (waited-for) descendants."""
     cmd = [sys.executable, "-m", "genesys", f"hydra.run.dir={run_dir}", *overrides]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.monotonic()
     with open(log, "w") as out:
-        done = subprocess.run(cmd, cwd=REPO, env=_env(), stdout=out, stderr=subprocess.STDOUT, timeout=timeout_s)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        done, wall, cpu = run_measured(cmd, cwd=REPO, env=_env(), stdout=out, stderr=subprocess.STDOUT,
+                                       timeout=timeout_s)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {done.returncode}; see {log}")
-    return {"wall_s": round(time.monotonic() - start, 1), "cpu_s": round(cpu, 1)}
+    return {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1)}
 
 
 def finished(run_dir: Path, designs: int) -> bool:

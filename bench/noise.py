@@ -16,14 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "bench"))
+from child import run_measured  # noqa: E402
 SEEDS = ["gpt2", "mamba2", "retnet", "rwkv6", "ttt"]
 
 
@@ -108,13 +107,8 @@ def _attempt(design: str, rung: str, seed: int, eval_kind: str, out_root: Path, 
     run_dir = out_root / rung / f"{Path(design).name}-s{seed}"
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
            "WANDB_MODE": "offline", "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    proc = subprocess.run(command(design, rung, seed, eval_kind, run_dir, extra), cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=timeout_s)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    proc, wall, cpu = run_measured(command(design, rung, seed, eval_kind, run_dir, extra), cwd=REPO, env=env,
+                                   capture_output=True, text=True, timeout=timeout_s)
     record_path = run_dir / "record.json"
     record = json.loads(record_path.read_text()) if proc.returncode == 0 and record_path.exists() else {}
     if proc.returncode != 0:

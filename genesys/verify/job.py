@@ -130,7 +130,7 @@ def is_secret_name(name: str) -> bool:
 def child_env(threads: Optional[int] = None, extra: Optional[dict] = None) -> dict:
     """The caller's environment without its secrets (above), with this checkout of genesys first on the path and
     optional thread limits."""
-    env = {k: v for k, v in os.environ.items() if not is_secret_name(k) and k != "WANDB_SERVICE"}  # own service
+    env = {k: v for k, v in os.environ.items() if not is_secret_name(k)}
     env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     env.setdefault("PYTHONUNBUFFERED", "1")
     if threads:
