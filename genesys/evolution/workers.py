@@ -20,8 +20,8 @@ from genesys.evolution import selection
 from genesys.evolution.budget import budget_from_counts
 from genesys.evolution.design_context import StoreDesignContext
 from genesys.evolution.designers import DesignRequest, Parent
-from genesys.evolution.runfolder import RunFolderError, check_run_folder
 from genesys.evolution.names import child_folder, safe_design_name
+from genesys.evolution.runfolder import RunFolderError, check_run_folder
 from genesys.evolution.settings import EvolutionSettings, derive_seed
 from genesys.evolution.snapshot import Snapshot, take_snapshot
 from genesys.evolution.stats import operator_stats
