@@ -164,27 +164,6 @@ def store_outcome(store, settings: EvolutionSettings, outcome, ticket: int, sess
     return tree.name
 
 
-OUTCOME_EVENTS = ("design", "design_none", "duplicate")
-
-
-def designs_wanted(store, settings: EvolutionSettings, n_new: int, since_id: int) -> Optional[int]:
-    """How many more designs may be started now: the target less the stored ones and those other designers of this
-    run are working on (started, no outcome yet), so the run stops at its target instead of overshooting by a
-    design per designer. None: no target."""
-    if settings.stop_designs is None:
-        return None
-    started = len(store.events(kind="design_start", since_id=since_id))
-    ended = sum(len(store.events(kind=k, since_id=since_id)) for k in OUTCOME_EVENTS)
-    return settings.stop_designs - n_new - max(0, started - ended)
-
-
-def next_ticket(store) -> int:
-    """The next design's index: every design outcome (stored or failed) used one. A designer killed mid-design
-    stored nothing, so the rerun repeats the same ticket with the same seed (the same child)."""
-    return len([d for d in store.designs() if not d.is_seed]) + len(store.events(kind="design_none")) \
-        + len(store.events(kind="duplicate"))
-
-
 def designer_worker(settings: EvolutionSettings, index: int) -> dict:
     """Design until the target count of new designs is stored or a stop is requested."""
     from hydra.utils import instantiate
@@ -198,19 +177,19 @@ def designer_worker(settings: EvolutionSettings, index: int) -> dict:
     run_start = max([e.id for e in store.events(kind="run_start")], default=0)
     with worker_session(store, "designer", worker, {"designer": redact_config(settings.designer)}) as session:
         while not stop_requested(store, settings):
-            snap = take_snapshot(store, settings)
-            room = designs_wanted(store, settings, len(snap.new_designs), run_start)
-            if room is not None and room <= 0:
-                if len(snap.new_designs) >= settings.stop_designs:
+            # the target less the stored designs and those other designers of this run are working on: a run stops
+            # at its target instead of overshooting by a design per designer (tickets.py)
+            ticket = store.start_design(settings.stop_designs, run_start, {"worker": worker}, session_id=session)
+            if ticket is None:
+                if len([d for d in store.designs() if not d.is_seed]) >= settings.stop_designs:
                     break
                 time.sleep(settings.poll_s)      # the target may still be met by designs in progress
                 continue
-            ticket = next_ticket(store)
-            store.event("design_start", {"ticket": ticket, "worker": worker}, session_id=session)
-            request_seed = derive_seed(settings.seed, "design", ticket, index)
-            request = build_request(store, snap, settings, random.Random(request_seed), request_seed,
-                                    context=StoreDesignContext(store, session, ticket, snap.fitness))
             try:
+                snap = take_snapshot(store, settings)
+                request_seed = derive_seed(settings.seed, "design", ticket, index)
+                request = build_request(store, snap, settings, random.Random(request_seed), request_seed,
+                                        context=StoreDesignContext(store, session, ticket, snap.fitness))
                 outcome = designer.design(request)
             except Exception as exc:   # close the ticket so other designers do not wait for it, then fail loudly
                 store.event("design_none", {"ticket": ticket, "error": f"{type(exc).__name__}: {exc}"},

@@ -10,9 +10,8 @@ from datetime import timedelta
 import pytest
 
 from genesys.evolution.store import LEASE_EXPIRED, Claim, LeaseLost, Store
-from tests.evolution.store_helpers import add
+from tests.evolution.store_helpers import JOIN_DEADLINE_S, add, run_workers
 
-JOIN_DEADLINE_S = 120
 
 
 def test_claim_is_exclusive_and_complete_is_final(store):
@@ -129,23 +128,6 @@ def test_expired_leases_count_towards_the_failure_limit(store):
 
 # -- many processes, one store -------------------------------------------------------------------------------------
 
-def _run_workers(fn, store_target, workers, *args):
-    """Start one forked process per worker on `fn(store_target, worker, *args, go, results)`, release them together,
-    and return their reports (every wait under the deadline; each process must exit cleanly and report no error)."""
-    ctx = multiprocessing.get_context("fork")
-    go, results = ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=fn, args=(store_target, w, *args, go, results)) for w in workers]
-    for p in procs:
-        p.start()
-    go.set()
-    reports = [results.get(timeout=JOIN_DEADLINE_S) for _ in procs]
-    for p in procs:
-        p.join(JOIN_DEADLINE_S)
-        assert p.exitcode == 0
-    assert [r[4] for r in reports] == [None] * len(workers), reports
-    return reports
-
-
 def _hammer(target, worker, targets, go, results):
     """Claim every target in a private random order; complete what we get; report what we claimed."""
     claimed, attempts = [], 0
@@ -174,7 +156,7 @@ def test_processes_hammering_one_store_complete_each_verification_exactly_once(s
             add(store, f"d{i:02d}")
     targets = [(f"d{i:02d}", rung) for i in range(20) for rung in ("proxy", "cpu_xs", "cpu_s")]
     workers = [f"w{i}" for i in range(6)]
-    reports = _run_workers(_hammer, store_target, workers, targets)
+    reports = run_workers(_hammer, store_target, workers, targets)
 
     claimed_by = {}
     for worker, claimed, _, _, _ in reports:
@@ -271,7 +253,7 @@ def test_expired_leases_under_concurrency_lose_nothing_and_complete_each_once(st
         for i in range(10):
             add(store, f"d{i}")
     targets = [(f"d{i}", rung) for i in range(10) for rung in ("proxy", "cpu_xs", "cpu_s")]
-    reports = _run_workers(_churn, store_target, [f"w{i}" for i in range(4)], targets, 40)
+    reports = run_workers(_churn, store_target, [f"w{i}" for i in range(4)], targets, 40)
 
     completions = [(d, r, token, worker) for worker, done, _, _, _ in reports for d, r, token in done]
     assert sorted((d, r) for d, r, _, _ in completions) == sorted(targets)  # each target completed exactly once

@@ -8,10 +8,11 @@ from genesys.evolution.store.journal import JournalMixin
 from genesys.evolution.store.ledger import LedgerMixin
 from genesys.evolution.store.reconnect import retry_public_methods
 from genesys.evolution.store.release import ReleaseMixin
+from genesys.evolution.store.tickets import TicketsMixin
 
 
 @retry_public_methods
-class Store(DesignsMixin, ClaimsMixin, ReleaseMixin, JournalMixin, LedgerMixin, StoreBase):
+class Store(DesignsMixin, ClaimsMixin, ReleaseMixin, JournalMixin, TicketsMixin, LedgerMixin, StoreBase):
     """Designs, verifications (leases), sessions, events, state, and the LLM ledger and cache.
 
     SQLite file in the run folder by default (several local processes), PostgreSQL by URL (many nodes).

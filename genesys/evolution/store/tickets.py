@@ -1,0 +1,47 @@
+"""Design tickets: a designer reserves its next design here, so a run stops at its target number of new designs.
+
+Counting and reserving happen in one transaction that concurrent designers take one at a time (SQLite: the write
+lock of BEGIN IMMEDIATE; PostgreSQL: a transaction-scoped advisory lock), so two designers racing for the last free
+slot cannot both get it, and a design stored between a designer's count and its reservation is never counted as
+both finished and still in progress.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select, text
+
+from genesys.evolution.store.models import Design, Event
+from genesys.evolution.store.types import utcnow
+
+DESIGN_START = "design_start"
+DESIGN_OUTCOMES = ("design", "design_none", "duplicate")   # every design_start ends in exactly one of these
+PG_TICKET_LOCK = 0x67656E66  # advisory-lock key for design reservations
+
+
+class TicketsMixin:
+    def start_design(self, target: int | None, since_id: int, payload: dict[str, Any],
+                     session_id: int | None = None) -> int | None:
+        """Reserve a design: record `design_start` with the next ticket and return the ticket, unless the
+        new designs already stored plus those started since event `since_id` and not yet ended reach `target`
+        (None: no target), in which case nothing is written and None is returned.
+
+        The ticket is the number of design outcomes so far (stored designs, failures, duplicates): a designer
+        killed mid-design stored nothing, so the rerun gets the same ticket (and so the same seed) again."""
+        with self._write() as s:
+            if self._engine.dialect.name == "postgresql":
+                s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_TICKET_LOCK})
+            n_new = s.scalar(select(func.count()).select_from(Design).where(Design.is_seed.is_(False)))
+
+            def count(kinds, since: int) -> int:
+                return s.scalar(select(func.count()).select_from(Event)
+                                .where(Event.id > since, Event.kind.in_(kinds)))
+
+            if target is not None:
+                in_progress = count([DESIGN_START], since_id) - count(DESIGN_OUTCOMES, since_id)
+                if n_new + max(0, in_progress) >= target:
+                    return None
+            ticket = n_new + count(DESIGN_OUTCOMES[1:], 0)
+            s.add(Event(kind=DESIGN_START, payload={**payload, "ticket": ticket}, session_id=session_id,
+                        created_at=utcnow()))
+            return ticket
