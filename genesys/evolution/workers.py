@@ -181,7 +181,7 @@ def designer_worker(settings: EvolutionSettings, index: int) -> dict:
             # at its target instead of overshooting by a design per designer (tickets.py)
             ticket = store.start_design(settings.stop_designs, run_start, {"worker": worker}, session_id=session)
             if ticket is None:
-                if len([d for d in store.designs() if not d.is_seed]) >= settings.stop_designs:
+                if store.new_design_count() >= settings.stop_designs:
                     break
                 time.sleep(settings.poll_s)      # the target may still be met by designs in progress
                 continue

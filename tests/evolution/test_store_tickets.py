@@ -44,7 +44,7 @@ def _designer(target, worker, goal, go, results):
             while time.monotonic() < deadline:
                 ticket = store.start_design(goal, 0, {"worker": worker})
                 if ticket is None:
-                    if len([d for d in store.designs() if not d.is_seed]) >= goal:
+                    if store.new_design_count() >= goal:
                         break
                     time.sleep(0.005)
                     continue

@@ -15,11 +15,21 @@ from genesys.evolution.store.models import Design, Event
 from genesys.evolution.store.types import utcnow
 
 DESIGN_START = "design_start"
-DESIGN_OUTCOMES = ("design", "design_none", "duplicate")   # every design_start ends in exactly one of these
+DESIGN_FAILURES = ("design_none", "duplicate")              # a design_start that stored nothing
+DESIGN_OUTCOMES = ("design", *DESIGN_FAILURES)              # every design_start ends in exactly one of these
 PG_TICKET_LOCK = 0x67656E66  # advisory-lock key for design reservations
 
 
+def _count_new_designs(s) -> int:
+    return s.scalar(select(func.count()).select_from(Design).where(Design.is_seed.is_(False)))
+
+
 class TicketsMixin:
+    def new_design_count(self) -> int:
+        """How many non-seed designs are stored (a count, without reading them)."""
+        with self._read() as s:
+            return _count_new_designs(s)
+
     def start_design(self, target: int | None, since_id: int, payload: dict[str, Any],
                      session_id: int | None = None) -> int | None:
         """Reserve a design: record `design_start` with the next ticket and return the ticket, unless the
@@ -31,7 +41,7 @@ class TicketsMixin:
         with self._write() as s:
             if self._engine.dialect.name == "postgresql":
                 s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_TICKET_LOCK})
-            n_new = s.scalar(select(func.count()).select_from(Design).where(Design.is_seed.is_(False)))
+            n_new = _count_new_designs(s)
 
             def count(kinds, since: int) -> int:
                 return s.scalar(select(func.count()).select_from(Event)
@@ -41,7 +51,7 @@ class TicketsMixin:
                 in_progress = count([DESIGN_START], since_id) - count(DESIGN_OUTCOMES, since_id)
                 if n_new + max(0, in_progress) >= target:
                     return None
-            ticket = n_new + count(DESIGN_OUTCOMES[1:], 0)
+            ticket = n_new + count(DESIGN_FAILURES, 0)
             s.add(Event(kind=DESIGN_START, payload={**payload, "ticket": ticket}, session_id=session_id,
                         created_at=utcnow()))
             return ticket
