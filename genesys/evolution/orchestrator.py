@@ -10,7 +10,6 @@ import dataclasses
 import json
 import logging
 import os
-import signal
 import socket
 import time
 from pathlib import Path
@@ -22,7 +21,8 @@ from genesys.evolution.settings import EvolutionSettings
 from genesys.evolution.snapshot import leaderboard, records_of, take_snapshot
 from genesys.evolution.stats import operator_stats, rung_noise
 from genesys.evolution.tracking import EvolutionTracker, curve_point
-from genesys.evolution.workers import DESIGNERS_DONE_KEY, OWNER_KEY, STOP_KEY, budget_of, verification_job
+from genesys.evolution.workers import (DESIGNERS_DONE_KEY, OWNER_KEY, STOP_KEY, budget_of, stop_on_sigterm,
+                                      verification_job)
 from genesys.gau import compose, load_design
 from genesys.gau.hashing import structural_hash
 from genesys.paths import resolve_design
@@ -120,10 +120,6 @@ def _curve_now(store, settings: EvolutionSettings) -> dict:
     return curve_point(snap, budget_of(snap, settings))
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 class OwnerBeat:
     """The orchestrator's mark in the store (its token, when it last looked): workers on other nodes stop when it
     goes stale, and older workers stop when a rerun's orchestrator replaces it. Written at most every `every_s`."""
@@ -162,7 +158,7 @@ def run_evolution(settings: EvolutionSettings, console=None) -> Path:
     jobs = start_workers(settings)
     tracker = EvolutionTracker(settings.wandb, settings.run_dir)
     view = LiveView(store, settings, console)
-    signal.signal(signal.SIGTERM, _interrupt)   # `kill` and SLURM's stop: the same graceful path as Ctrl-C
+    stop_on_sigterm()                       # `kill` and SLURM's stop: the same graceful path as Ctrl-C
     start, stop_reason = time.monotonic(), None
     try:
         with view:

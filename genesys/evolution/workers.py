@@ -81,6 +81,18 @@ def worker_session(store, kind: str, worker: str, config: dict):
         store.close()
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def stop_on_sigterm() -> None:
+    """SIGTERM ends this process the way Ctrl-C does: a worker hands its claim back at once, closes its design
+    ticket and ends its session "interrupted". SLURM sends SIGTERM on scancel, preemption and at the time limit,
+    and submitit only logs it; without this a cancelled worker went on (and even started new work) until the
+    SIGKILL that follows, and its claim waited for the lease to expire."""
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
 def stop_requested(store, settings: Optional[EvolutionSettings] = None) -> Optional[str]:
     if settings is not None and not owner_alive(store, settings):
         return "orchestrator gone"
@@ -168,8 +180,9 @@ def designer_worker(settings: EvolutionSettings, index: int) -> dict:
     """Design until the target count of new designs is stored or a stop is requested."""
     from hydra.utils import instantiate
 
-    from genesys.evolution.store import Store
+    from genesys.evolution.store import DESIGN_ABANDONED, Store
     die_with_parent(signal.SIGTERM)      # local workers end with the orchestrator (its rerun re-queues their work)
+    stop_on_sigterm()
     store = Store.open(settings.store_url)
     designer = instantiate({k: v for k, v in settings.designer.items() if k != "kind"})
     worker = f"designer-{index}-{settings.run_token}"
@@ -191,6 +204,9 @@ def designer_worker(settings: EvolutionSettings, index: int) -> dict:
                 request = build_request(store, snap, settings, random.Random(request_seed), request_seed,
                                         context=StoreDesignContext(store, session, ticket, snap.fitness))
                 outcome = designer.design(request)
+            except KeyboardInterrupt:  # stopped mid-design: the ticket ends without a design, to be taken again
+                store.event(DESIGN_ABANDONED, {"ticket": ticket}, session_id=session)
+                raise
             except Exception as exc:   # close the ticket so other designers do not wait for it, then fail loudly
                 store.event("design_none", {"ticket": ticket, "error": f"{type(exc).__name__}: {exc}"},
                             session_id=session)
@@ -314,6 +330,7 @@ def verifier_worker(settings: EvolutionSettings, index: int) -> dict:
     """Verify until nothing is left to verify and no designer will add more, or a stop is requested."""
     from genesys.evolution.store import Store
     die_with_parent(signal.SIGTERM)
+    stop_on_sigterm()
     store = Store.open(settings.store_url)
     worker = f"verifier-{index}-{settings.run_token}"
     job_id = slurm_job_id()

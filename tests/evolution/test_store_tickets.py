@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import time
 
-from genesys.evolution.store import Store
+from genesys.evolution.store import DESIGN_ABANDONED, Store
 from tests.evolution.store_helpers import JOIN_DEADLINE_S, add, run_workers
 
 
@@ -31,6 +31,16 @@ def test_reservations_count_stored_and_in_progress_designs(store):
     add(store, "child2")
     assert store.start_design(2, run_start, {"worker": "e"}) is None  # two stored: the target is met
     assert store.start_design(None, run_start, {"worker": "e"}) == 5  # no target: always a ticket
+
+
+def test_abandoned_design_frees_its_slot_and_its_ticket_is_taken_again(store):
+    run_start = store.event("run_start", {})
+    assert store.start_design(1, run_start, {"worker": "a"}) == 0
+    assert store.start_design(1, run_start, {"worker": "b"}) is None  # a's design fills the target
+    store.event(DESIGN_ABANDONED, {"ticket": 0})                      # a was stopped mid-design
+    assert store.start_design(1, run_start, {"worker": "b"}) == 0    # the slot is free, the same ticket (seed)
+    store.event("design_none", {"ticket": 0})
+    assert store.start_design(1, run_start, {"worker": "c"}) == 1    # a failure moves the ticket on
 
 
 def _designer(target, worker, goal, go, results):

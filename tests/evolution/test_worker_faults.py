@@ -17,6 +17,7 @@ import torch
 from genesys.evolution.store import Store
 from genesys.paths import REPO_ROOT
 from tests.evolution.evolution_helpers import make_corpus
+from genesys.evolution.orchestrator import register_seeds
 from tests.evolution.worker_helpers import (RUNG, broken_copy, start_worker, store_with, worker_log,
                                             worker_settings)
 
@@ -87,8 +88,68 @@ def test_sigkilled_worker_is_requeued_and_resumes_from_its_checkpoint(tmp_path):
     assert done.record["steps"] > killed_at
 
 
+def _wait_for(check, timeout: float, what: str, folder: Path, index: int = 0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.2)
+    pytest.fail(f"{what} within {timeout} s:\n{worker_log(folder, index)[-3000:]}")
+
+
 @pytest.mark.slow
-def test_design_that_crashes_the_trainer_three_times_is_failed_and_the_worker_goes_on(tmp_path, monkeypatch):
+def test_sigterm_hands_the_claim_back_at_once_and_ends_the_worker(tmp_path):
+    """scancel, preemption and SLURM's time limit send SIGTERM to every process of the job, and submitit only
+    logs it: the worker must hand its claim back at once (pending, no attempt counted: not the design's fault)
+    and end "interrupted" with its training child gone, not go on until the SIGKILL and leave the claim to its
+    lease (600 s here)."""
+    run_dir, logs = tmp_path / "run", tmp_path / "logs"
+    settings = worker_settings(run_dir, f"sqlite:///{tmp_path / 'store.db'}", make_corpus(tmp_path / "corpus"),
+                               "scale.token_multiplier=8", lease_s=600.0)
+    with Store.open(settings.store_url) as store:
+        store_with(store, [GPT2])
+    worker = start_worker(settings, 0, logs)
+    children = _wait_for(lambda: _children_of(run_dir), 120, "no training child started", logs)
+    for pid in [*children, worker.pid]:             # the child first: the worker must not blame the design
+        os.kill(pid, signal.SIGTERM)
+    assert _wait(worker, 60, logs, 0) != 0           # interrupted, not finished
+    time.sleep(1)
+    assert not _children_of(run_dir), "the training child outlived its stopped worker"
+    with Store.open(settings.store_url) as store:
+        (v,) = store.verifications()
+        released = [e.payload for e in store.events(kind="verification_released")]
+        (session,) = store.sessions(kind="verifier")
+        failures = store.events(kind="verification_failed")
+    assert v.status == "pending" and v.attempts == 0 and v.error is None and v.worker is None
+    assert [r["worker"] for r in released] == ["verifier-0-t"] and not failures
+    assert session.status == "interrupted"
+
+
+@pytest.mark.slow
+def test_sigterm_mid_design_closes_the_ticket_for_the_next_designer(tmp_path):
+    """A designer stopped mid-design (its LLM call hanging, say) ends its ticket as abandoned: the run's target
+    slot is free again and the next designer takes the same ticket (so the same seed) instead of waiting for a
+    design that will never come."""
+    logs = tmp_path / "logs"
+    settings = worker_settings(tmp_path / "run", f"sqlite:///{tmp_path / 'store.db'}", tmp_path, designers=1,
+                               stop_designs=1, designer={"_target_": "tests.evolution.worker_helpers.StuckDesigner"})
+    with Store.open(settings.store_url) as store:
+        register_seeds(store, [str(GPT2)])
+        run_start = store.event("run_start", {})
+    designer = start_worker(settings, 0, logs, kind="designer")
+    with Store.open(settings.store_url) as store:
+        _wait_for(lambda: store.events(kind="design_start"), 120, "no design started", logs)
+        designer.send_signal(signal.SIGTERM)
+        assert _wait(designer, 60, logs, 0) != 0
+        abandoned = [e.payload for e in store.events(kind="design_abandoned")]
+        (session,) = store.sessions(kind="designer")
+        assert abandoned == [{"ticket": 0}] and session.status == "interrupted"
+        assert store.start_design(1, run_start, {"worker": "next"}) == 0
+
+
+@pytest.mark.slow
+def test_design_the_trainer_three_times_is_failed_and_the_worker_goes_on(tmp_path, monkeypatch):
     """Also: the training child (LLM-written code) never sees the caller's secrets, which appear nowhere in the
     run folder or the store either."""
     monkeypatch.setenv("GENESYS_TEST_API_KEY", SECRET)

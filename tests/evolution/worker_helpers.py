@@ -7,6 +7,7 @@ import pickle
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from genesys.evolution.orchestrator import register_seeds
@@ -56,16 +57,26 @@ def broken_copy(src: Path, dest: Path, name: str, body: str) -> Path:
     return dest
 
 
-def start_worker(settings: EvolutionSettings, index: int, folder: Path, env: dict | None = None) -> subprocess.Popen:
-    """`verifier_worker(settings, index)` in its own process (as a submitit job would run it), output to a file."""
+def start_worker(settings: EvolutionSettings, index: int, folder: Path, env: dict | None = None,
+                 kind: str = "verifier") -> subprocess.Popen:
+    """`verifier_worker(settings, index)` (or `designer_worker`) in its own process as a submitit job runs it,
+    SIGTERM only logged as submitit does, output to a file."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"settings-{index}.pkl").write_bytes(pickle.dumps(settings))
-    code = ("import pickle, sys; from genesys.evolution.workers import verifier_worker; "
-            "print(verifier_worker(pickle.load(open(sys.argv[1], 'rb')), int(sys.argv[2])))")
+    code = ("import pickle, signal, sys; from genesys.evolution import workers; "
+            "signal.signal(signal.SIGTERM, lambda *a: print('bypassing SIGTERM', flush=True)); "
+            f"print(workers.{kind}_worker(pickle.load(open(sys.argv[1], 'rb')), int(sys.argv[2])))")
     env = {**(env or os.environ), "PYTHONPATH": str(REPO_ROOT)}
     out = open(folder / f"worker-{index}.log", "w")
     return subprocess.Popen([sys.executable, "-c", code, str(folder / f"settings-{index}.pkl"), str(index)],
                             env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+class StuckDesigner:
+    """A designer that never finishes a design (to stop a designer worker mid-design)."""
+
+    def design(self, request):
+        time.sleep(3600)
 
 
 def worker_log(folder: Path, index: int) -> str:

@@ -5,6 +5,7 @@ from genesys.evolution.store.claims import DONE, FAILED, LEASE_EXPIRED, PENDING,
 from genesys.evolution.store.rows import (Claim, DesignRow, DuplicateDesign, EventRow, LeaseLost, SessionRow,
                                           VerificationRow)
 from genesys.evolution.store.store import Store
+from genesys.evolution.store.tickets import DESIGN_ABANDONED
 
 __all__ = ["Store", "DesignRow", "VerificationRow", "Claim", "EventRow", "SessionRow", "DuplicateDesign",
-           "LeaseLost", "MAX_ATTEMPTS", "PENDING", "RUNNING", "DONE", "FAILED", "LEASE_EXPIRED"]
+           "LeaseLost", "MAX_ATTEMPTS", "DESIGN_ABANDONED", "PENDING", "RUNNING", "DONE", "FAILED", "LEASE_EXPIRED"]

@@ -16,7 +16,8 @@ from genesys.evolution.store.types import utcnow
 
 DESIGN_START = "design_start"
 DESIGN_FAILURES = ("design_none", "duplicate")              # a design_start that stored nothing
-DESIGN_OUTCOMES = ("design", *DESIGN_FAILURES)              # every design_start ends in exactly one of these
+DESIGN_ABANDONED = "design_abandoned"                       # the designer was stopped mid-design (Ctrl-C, SIGTERM)
+DESIGN_OUTCOMES = ("design", *DESIGN_FAILURES, DESIGN_ABANDONED)   # every design_start ends in one of these
 PG_TICKET_LOCK = 0x67656E66  # advisory-lock key for design reservations
 
 
@@ -36,8 +37,9 @@ class TicketsMixin:
         new designs already stored plus those started since event `since_id` and not yet ended reach `target`
         (None: no target), in which case nothing is written and None is returned.
 
-        The ticket is the number of design outcomes so far (stored designs, failures, duplicates): a designer
-        killed mid-design stored nothing, so the rerun gets the same ticket (and so the same seed) again."""
+        The ticket is the number of design outcomes so far (stored designs, failures, duplicates; not abandoned
+        designs): a designer stopped or killed mid-design stored nothing, so the rerun gets the same ticket (and so
+        the same seed) again."""
         with self._write() as s:
             if self._engine.dialect.name == "postgresql":
                 s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_TICKET_LOCK})
