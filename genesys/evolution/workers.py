@@ -93,6 +93,13 @@ def stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, _interrupt)
 
 
+def handle_worker_signals() -> None:
+    """A worker ends as on Ctrl-C on SIGTERM, including the one its parent's death sends (local workers end with
+    the orchestrator; its rerun re-queues their work)."""
+    die_with_parent(signal.SIGTERM)
+    stop_on_sigterm()
+
+
 def stop_requested(store, settings: Optional[EvolutionSettings] = None) -> Optional[str]:
     if settings is not None and not owner_alive(store, settings):
         return "orchestrator gone"
@@ -181,8 +188,7 @@ def designer_worker(settings: EvolutionSettings, index: int) -> dict:
     from hydra.utils import instantiate
 
     from genesys.evolution.store import DESIGN_ABANDONED, Store
-    die_with_parent(signal.SIGTERM)      # local workers end with the orchestrator (its rerun re-queues their work)
-    stop_on_sigterm()
+    handle_worker_signals()
     store = Store.open(settings.store_url)
     designer = instantiate({k: v for k, v in settings.designer.items() if k != "kind"})
     worker = f"designer-{index}-{settings.run_token}"
@@ -329,8 +335,7 @@ def choose_target(store, settings: EvolutionSettings, rng: random.Random):
 def verifier_worker(settings: EvolutionSettings, index: int) -> dict:
     """Verify until nothing is left to verify and no designer will add more, or a stop is requested."""
     from genesys.evolution.store import Store
-    die_with_parent(signal.SIGTERM)
-    stop_on_sigterm()
+    handle_worker_signals()
     store = Store.open(settings.store_url)
     worker = f"verifier-{index}-{settings.run_token}"
     job_id = slurm_job_id()
