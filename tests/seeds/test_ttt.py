@@ -222,7 +222,7 @@ def test_checkpointed_groups_give_the_same_values_and_gradients(mod):
     X = torch.randn(2, 45, 32, dtype=torch.float64)
     outs = []
     for group in (0, 2, 3):
-        unit = make_ttt(mod, mini_batch=4, seed=5, ttt_checkpoint_group=group)
+        unit = make_ttt(mod, mini_batch=4, seed=5, ttt_checkpoint_group=group, ttt_checkpoint_min_mb=0)
         Xg = X.clone().requires_grad_()
         Y, _ = unit(Xg)
         (Y * torch.linspace(-1, 1, 32, dtype=torch.float64)).sum().backward()
@@ -236,7 +236,8 @@ def test_checkpointed_groups_give_the_same_values_and_gradients(mod):
 def test_w_is_not_saved_for_every_mini_batch(mod):
     """Autograd keeps the inner W only at checkpoint-group boundaries, not once per mini-batch."""
     B, L, mb, group = 2, 128, 4, 8
-    unit = make_ttt(mod, D=32, mini_batch=mb, seed=6, dtype=torch.float32, ttt_checkpoint_group=group)
+    unit = make_ttt(mod, D=32, mini_batch=mb, seed=6, dtype=torch.float32, ttt_checkpoint_group=group,
+                    ttt_checkpoint_min_mb=0)
     H, f = unit.n_heads, unit.head_dim
     counts = []
     for g in (0, group):
@@ -255,6 +256,21 @@ def test_w_is_not_saved_for_every_mini_batch(mod):
     n_mb = L // mb
     assert counts[0] >= n_mb - 1  # plain autograd: one W per mini-batch
     assert counts[1] <= n_mb // group + 1, counts
+
+
+def test_checkpointing_starts_where_the_kept_states_reach_the_threshold(mod):
+    """Plain autograd while the per-mini-batch W are small (the CPU ladder), checkpointed groups past min_mb."""
+    unit = make_ttt(mod, D=64, mini_batch=16, dtype=torch.float32)   # 4 heads of 16: W of 17 x 16 per head
+    assert unit.checkpoint_group == 8 and unit.checkpoint_min_mb == 32.0
+    assert unit.scan_group(batch=2, length=256, element_size=4) == 0          # cpu_xs: 0.14 MB kept
+    kept_mb = lambda B, L: -(-L // 16) * B * 4 * 17 * 16 * 4 / 2 ** 20
+    big_batch = 1
+    while kept_mb(big_batch, 2048) < 32.0:
+        big_batch *= 2
+    assert unit.scan_group(batch=big_batch, length=2048, element_size=4) == 8
+    assert unit.scan_group(batch=big_batch // 2, length=2048, element_size=4) == 0
+    unit.checkpoint_min_mb = 0
+    assert unit.scan_group(batch=1, length=17, element_size=4) == 8
 
 
 def test_float32_follows_float64_at_long_context(mod):

@@ -35,12 +35,16 @@ class TTTLinear(GAUBase):
     through the uncentred LN gradient, exponentially along the sequence (float32 vs float64 off by ~100 % after
     ~2000 tokens at init), at no measurable saving. Under autograd the loop runs
     in checkpointed groups of `ttt_checkpoint_group` mini-batches (0: off), so W is kept only at group
-    boundaries, not for every mini-batch. Output: post LayerNorm, then out_proj.
+    boundaries, not for every mini-batch, once the per-mini-batch W that plain autograd would keep reach
+    `ttt_checkpoint_min_mb` (the official code's long-context memory saving). Below that the recomputation is pure
+    cost: at the CPU ladder's sizes (256 tokens, W of 16 x 17 per head) it made a training step 1.6x slower.
+    Output: post LayerNorm, then out_proj.
     """
 
     def __init__(self, embed_dim: int, block_loc: tuple, kwarg_all: dict, device=None, dtype=None,
                  ttt_n_heads=None, ttt_mini_batch: int = 16, ttt_base_lr: float = 1.0,
-                 ttt_ln_eps: float = 1e-6, ttt_checkpoint_group: int = 8, **kwargs):
+                 ttt_ln_eps: float = 1e-6, ttt_checkpoint_group: int = 8, ttt_checkpoint_min_mb: float = 32.0,
+                 **kwargs):
         self.factory_kwargs = {"device": device, "dtype": dtype}
         super().__init__(embed_dim, block_loc, kwarg_all)
         n_heads = ttt_n_heads or max(4, embed_dim // 64)
@@ -54,6 +58,7 @@ class TTTLinear(GAUBase):
         self.base_lr = ttt_base_lr
         self.ln_eps = ttt_ln_eps
         self.checkpoint_group = ttt_checkpoint_group
+        self.checkpoint_min_mb = ttt_checkpoint_min_mb
         H, f = self.n_heads, self.head_dim
         self.qkv_proj = nn.Linear(embed_dim, 3 * embed_dim, bias=False, **self.factory_kwargs)
         self.lr_proj = nn.Linear(embed_dim, H, bias=True, **self.factory_kwargs)  # theta_h, beta_h
@@ -84,6 +89,13 @@ class TTTLinear(GAUBase):
         """tok_i = max(0, 1/(i+1) + learnable_token_idx_i) for the positions i = 0..b-1 of a mini-batch."""
         pos = torch.arange(1, learnable_token_idx.shape[0] + 1, device=learnable_token_idx.device)
         return torch.clamp_min(1.0 / pos.to(learnable_token_idx.dtype) + learnable_token_idx, 0.0)
+
+    def scan_group(self, batch: int, length: int, element_size: int) -> int:
+        """Mini-batches per checkpointed group for this input (0: plain autograd): checkpointing only pays once the
+        inner W that plain autograd keeps for every mini-batch, (B, H, f+1, f) each, reach checkpoint_min_mb."""
+        n_mini = -(-length // self.mini_batch)
+        kept_mb = n_mini * batch * self.n_heads * (self.head_dim + 1) * self.head_dim * element_size / 2 ** 20
+        return self.checkpoint_group if kept_mb >= self.checkpoint_min_mb else 0
 
     @staticmethod
     def ttt_scan(W, kq, MK, c1, c2, eps: float):
@@ -169,7 +181,7 @@ class TTTLinear(GAUBase):
             k = self.rotary_emb(X, input_emb=k, input_pos=pos)[1]["output_emb"]
             out = self.ttt_dual_form(q, k, v - k, eta, tok, self.W1.to(cdt), self.b1.to(cdt),
                                      self.ttt_norm_weight.to(cdt), self.ttt_norm_bias.to(cdt), self.ln_eps,
-                                     self.mini_batch, self.checkpoint_group)
+                                     self.mini_batch, self.scan_group(B, L, q.element_size()))
         out = out.to(X.dtype).transpose(1, 2).reshape(B, L, D)
         return self.out_proj(self.post_norm(out))
 
@@ -226,6 +238,7 @@ ARGS = {
     "ttt_base_lr": 1.0,
     "ttt_ln_eps": 1e-06,
     "ttt_checkpoint_group": 8,
+    "ttt_checkpoint_min_mb": 32.0,
 }
 CHILDREN = ["RotaryEmbedding"]
 DESC = "TTT-Linear (Sun et al., 2024, 'Learning to (Learn at Test Time)'): an RNN whose state is a linear model."
