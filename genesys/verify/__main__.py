@@ -23,7 +23,12 @@ EXIT_STOPPED = 3   # = genesys.verify.job.EXIT_STOPPED (kept import-free so --he
 
 @hydra.main(config_path=str(CONF_DIR), config_name="verify", version_base=None)
 def main(cfg: DictConfig) -> dict:
-    from genesys.verify.run import verify   # heavy imports after Hydra parsed the command line (--help is fast)
+    # heavy imports after Hydra parsed the command line (--help is fast); the proxy rung never imports Lightning
+    from genesys.verify.proxy_rung import is_proxy_rung, verify_proxy
+    if is_proxy_rung(cfg):
+        verify = verify_proxy
+    else:
+        from genesys.verify.run import verify
     hydra_cfg = HydraConfig.get()
     record = verify(cfg, hydra_cfg.runtime.output_dir)
     if record.stop_reason != "completed" and hydra_cfg.mode == RunMode.RUN:

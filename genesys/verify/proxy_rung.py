@@ -5,13 +5,17 @@ parameters at the proxy size. LM fields (tokens, losses, the unigram baseline) a
 """
 from __future__ import annotations
 
+import random
 import time
 from pathlib import Path
 
+import numpy as np
+import torch
 from omegaconf import DictConfig, OmegaConf
 
 from genesys.evaluate.runner import format_table, proxy_table
-from genesys.gau import GAUTree, GenesysLM
+from genesys.gau import GAUTree, GenesysLM, load_design
+from genesys.paths import resolve_design
 from genesys.verify.record import VerificationRecord
 
 
@@ -20,6 +24,18 @@ def proxy_params(tree: GAUTree, d_model: int, n_block: int) -> dict:
     task, so the total (with embeddings) is not one number: absent."""
     lm = GenesysLM.from_design(tree, d_model=d_model, n_block=n_block, vocab_size=2, device="meta")
     return {"total": None, "non_embedding": lm.num_params(non_embedding=True), "d_model": d_model, "n_block": n_block}
+
+
+def is_proxy_rung(cfg: DictConfig) -> bool:
+    return bool(cfg.get("eval")) and cfg.eval.kind == "proxy"
+
+
+def seed_all(seed: int) -> None:
+    """Python, NumPy and torch seeded like Lightning's seed_everything, without importing Lightning: the rung trains
+    no Lightning model, and its import (with torchmetrics' optional integrations) is ~3 s of every proxy child."""
+    random.seed(seed)
+    np.random.seed(seed % 2 ** 32)
+    torch.manual_seed(seed)
 
 
 def run_proxy_rung(cfg: DictConfig, tree: GAUTree, run_dir) -> VerificationRecord:
@@ -35,3 +51,12 @@ def run_proxy_rung(cfg: DictConfig, tree: GAUTree, run_dir) -> VerificationRecor
         autotune={}, eval={"proxy": table, "seconds": seconds}, config=OmegaConf.to_container(cfg, resolve=True))
     record.write(Path(run_dir) / "record.json")
     return record
+
+
+def verify_proxy(cfg: DictConfig, run_dir) -> VerificationRecord:
+    """`verify` for eval=proxy (what `python -m genesys.verify eval=proxy` runs)."""
+    Path(run_dir).mkdir(parents=True, exist_ok=True)
+    if cfg.hardware.get("matmul_precision"):
+        torch.set_float32_matmul_precision(cfg.hardware.matmul_precision)
+    seed_all(cfg.seed)
+    return run_proxy_rung(cfg, load_design(str(resolve_design(cfg.design))), run_dir)

@@ -27,6 +27,7 @@ from genesys.verify.data import prepare_data
 from genesys.verify.loader import EvalWindows, TrainWindows
 from genesys.verify.module import LMModule
 from genesys.verify.monitor import RunMonitor
+from genesys.verify.proxy_rung import is_proxy_rung, verify_proxy
 from genesys.verify.record import VerificationRecord, bits_per_byte
 from genesys.scales import scale_from_cfg
 
@@ -91,15 +92,13 @@ def _checkpoint_to_resume(ckpt_dir: Path, key: str, resume: bool) -> Optional[Pa
 
 
 def verify(cfg: DictConfig, run_dir: Path) -> VerificationRecord:
+    if is_proxy_rung(cfg):  # the synthetic rung: no LM pre-training (genesys.evaluate)
+        return verify_proxy(cfg, run_dir)
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     L.seed_everything(cfg.seed, workers=True)
     if cfg.hardware.get("matmul_precision"):
         torch.set_float32_matmul_precision(cfg.hardware.matmul_precision)
-
-    if cfg.get("eval") and cfg.eval.kind == "proxy":  # the synthetic rung: no LM pre-training (genesys.evaluate)
-        from genesys.verify.proxy_rung import run_proxy_rung
-        return run_proxy_rung(cfg, load_design(str(resolve_design(cfg.design))), run_dir)
 
     # Data and design.
     data = prepare_data(cfg.data)

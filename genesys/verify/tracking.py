@@ -8,9 +8,10 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
-from lightning.pytorch.loggers import CSVLogger, Logger, WandbLogger
+if TYPE_CHECKING:   # Lightning is imported where loggers are built: the evolution's workers and orchestrator use
+    from lightning.pytorch.loggers import Logger, WandbLogger   # wandb_mode only (~3 s of each process's start)
 
 
 def wandb_mode(requested: Optional[str]) -> str:
@@ -40,6 +41,7 @@ def own_wandb_service() -> None:
 
 def build_loggers(cfg, run_dir: Path, design: str, scale: str) -> List[Logger]:
     """CSVLogger under <run_dir>/csv, plus a WandbLogger under <run_dir>/wandb when cfg.wandb.enabled."""
+    from lightning.pytorch.loggers import CSVLogger, WandbLogger
     loggers: List[Logger] = [CSVLogger(save_dir=str(run_dir), name="csv", version="")]
     if cfg.wandb.enabled:
         own_wandb_service()
@@ -52,6 +54,7 @@ def build_loggers(cfg, run_dir: Path, design: str, scale: str) -> List[Logger]:
 
 
 def wandb_logger(loggers: List[Logger]) -> Optional[WandbLogger]:
+    from lightning.pytorch.loggers import WandbLogger
     return next((lg for lg in loggers if isinstance(lg, WandbLogger)), None)
 
 

@@ -35,3 +35,13 @@ def test_compare_table_renders_a_proxy_record(tmp_path):
     Console(file=out, width=200).print(summary_table([result], "proxy"))
     text = out.getvalue()
     assert "(non-emb.)" in text and "mqar 0.900" in text
+
+
+def test_the_proxy_rung_runs_without_lightning():
+    """A proxy child imports neither Lightning nor lm-eval (~3 s of every proxy verification's start-up)."""
+    import subprocess
+    import sys
+    code = ("import sys, genesys.verify.proxy_rung, genesys.evaluate.runner; "
+            "print(sorted(m for m in ('lightning', 'lm_eval', 'torchmetrics') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
