@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 import torch
-import torch.nn.functional as F
 from lm_eval.api.model import TemplateLM
 from lm_eval.api.registry import register_model
 from lm_eval.models.utils import handle_stop_sequences
@@ -96,7 +95,8 @@ class GenesysEvalLM(TemplateLM):
                 rows += [row] * len(tgt)
                 cols += range(len(inputs) - len(tgt), len(inputs))
                 targets += tgt
-            logits = self.model(batch.to(self.device))[rows, cols].float()  # (n scored tokens, vocab)
+            hidden = self.model.hidden(batch.to(self.device))[rows, cols]   # the scored positions only
+            logits = self.model.lm_head(hidden).float()                   # (n scored tokens, vocab)
             tgt = torch.tensor(targets, device=logits.device)
             token_lp = logits.gather(-1, tgt[:, None])[:, 0] - torch.logsumexp(logits, -1)
             token_greedy = logits.argmax(-1) == tgt

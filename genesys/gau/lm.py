@@ -83,12 +83,17 @@ class GenesysLM(nn.Module):
             total -= self.embedding.weight.numel()
         return total
 
-    def forward(self, input_ids: torch.Tensor, labels: Optional[torch.Tensor] = None, **Z):
-        """Logits (B, L, vocab); with labels (same shape as input_ids, -100 ignored), also the mean next-token CE."""
+    def hidden(self, input_ids: torch.Tensor, **Z) -> torch.Tensor:
+        """The final-norm hidden states (B, L, D): what the LM head reads. Scoring a few positions applies the head
+        to those alone (at the CPU scales the head is about half of a forward pass)."""
         X = self.embedding(input_ids)
         for block in self.blocks:
             X, Z = block(X, **Z)
-        logits = self.lm_head(self.norm(X))
+        return self.norm(X)
+
+    def forward(self, input_ids: torch.Tensor, labels: Optional[torch.Tensor] = None, **Z):
+        """Logits (B, L, vocab); with labels (same shape as input_ids, -100 ignored), also the mean next-token CE."""
+        logits = self.lm_head(self.hidden(input_ids, **Z))
         if labels is None:
             return logits
         loss = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]).float(), labels[:, 1:].reshape(-1),

@@ -42,14 +42,6 @@ class CompressionDecoder(nn.Module):
         return self.mlp(torch.cat([state[:, None].expand_as(pos), pos], dim=-1))
 
 
-def hidden_states(lm: GenesysLM, input_ids: torch.Tensor) -> torch.Tensor:
-    """The final-norm hidden states (B, L, D): what the LM head reads."""
-    X, Z = lm.embedding(input_ids), {}
-    for block in lm.blocks:
-        X, Z = block(X, **Z)
-    return lm.norm(X)
-
-
 class ProxyModel(nn.Module):
     """The design's embedding and blocks with an untied readout (or the compression decoder for that task).
     Outputs logits aligned with targets.
@@ -66,7 +58,7 @@ class ProxyModel(nn.Module):
         self.head = None if self.decoder is not None else nn.Linear(lm.d_model, lm.vocab_size, bias=False)
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        hidden = hidden_states(self.lm, inputs)
+        hidden = self.lm.hidden(inputs)
         if self.decoder is not None:
             return self.decoder(hidden[:, -1])
         return self.head(hidden)
