@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import multiprocessing
+import sqlite3
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 from genesys.evolution.store import Store
-from genesys.evolution.store.engine import make_engine, resolve_url
+from genesys.evolution.store.engine import enable_wal, make_engine, resolve_url
 from genesys.evolution.store.migrate import alembic_config, current_revision, head_revision, upgrade
 from genesys.evolution.store.models import Base
 
@@ -85,3 +87,29 @@ def test_processes_opening_a_new_file_at_once_upgrade_it_once(tmp_path):
     with Store.open(tmp_path) as store:
         assert sorted(d.name for d in store.designs()) == names
         assert current_revision(store.engine) == head_revision()
+
+
+class _LockedCursor:
+    """A cursor whose WAL switch finds the file locked `locked` times (what SQLite answered one of six processes
+    opening a new file at once, without waiting on its busy timeout), then succeeds."""
+
+    def __init__(self, locked, error="database is locked"):
+        self.locked, self.error, self.calls = locked, error, 0
+
+    def execute(self, sql):
+        assert sql == "PRAGMA journal_mode = WAL"
+        self.calls += 1
+        if self.calls <= self.locked:
+            raise sqlite3.OperationalError(self.error)
+
+
+def test_the_wal_switch_waits_out_a_locked_file_within_the_busy_timeout():
+    cursor = _LockedCursor(locked=3)
+    enable_wal(cursor, timeout_s=5)
+    assert cursor.calls == 4
+    with pytest.raises(sqlite3.OperationalError, match="locked"):      # still locked at the deadline: the error
+        enable_wal(_LockedCursor(locked=10 ** 6), timeout_s=0.2)
+    other = _LockedCursor(locked=1, error="disk I/O error")             # any other error: at once
+    with pytest.raises(sqlite3.OperationalError, match="disk"):
+        enable_wal(other, timeout_s=5)
+    assert other.calls == 1
