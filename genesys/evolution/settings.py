@@ -54,6 +54,7 @@ class EvolutionSettings:
     lease_s: float
     heartbeat_s: float
     verify_threads: Optional[int]
+    verify_preload: bool = True
     verify_overrides: List[str]              # for every verification child (shared groups + user's list)
     lm_eval: Optional[str]                   # eval config of the LM rungs (None: the main config's `eval` choice)
     lm_eval_overrides: List[str]
@@ -104,6 +105,7 @@ def settings_from_cfg(cfg: DictConfig, run_dir: Path, choices: Dict[str, str], t
         noise_rungs=[r for r in cfg.noise.rungs if r in rungs],
         verify_timeout_s=float(cfg.verify.timeout_s), lease_s=float(cfg.verify.lease_s),
         heartbeat_s=float(cfg.verify.heartbeat_s), verify_threads=cfg.verify.threads,
+        verify_preload=bool(cfg.verify.get("preload", True)),
         verify_overrides=forwarded + list(cfg.verify.overrides),
         lm_eval=ladder.get("lm_eval") or choices.get("eval"),
         lm_eval_overrides=list(ladder.get("lm_eval_overrides") or []),

@@ -12,7 +12,7 @@ import os
 import random
 import signal
 import time
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Optional
 
@@ -264,7 +264,32 @@ def verification_job(settings: EvolutionSettings, row, rung: str, seed: int) -> 
                            overrides=tuple(overrides))
 
 
-def run_claim(store, settings: EvolutionSettings, claim) -> str:
+class ZygoteHolder:
+    """The verifier's preloaded parent (genesys.verify.zygote), started at its first verification and again after it
+    died; None (a fresh interpreter per verification) when disabled or when it cannot start."""
+
+    def __init__(self, enabled: bool, threads: Optional[int]):
+        self.enabled, self.threads, self.zygote = enabled, threads, None
+
+    def get(self):
+        if not self.enabled:
+            return None
+        if self.zygote is None or not self.zygote.alive:
+            from genesys.verify.job import child_env
+            from genesys.verify.zygote import Zygote, ZygoteError
+            try:
+                self.zygote = Zygote(child_env(self.threads))
+            except (ZygoteError, OSError) as exc:
+                log.warning("no preloaded verification parent (%s): starting each verification afresh", exc)
+                self.zygote, self.enabled = None, False
+        return self.zygote
+
+    def close(self) -> None:
+        if self.zygote is not None:
+            self.zygote.close()
+
+
+def run_claim(store, settings: EvolutionSettings, claim, zygote=None) -> str:
     """Run one claimed verification, heartbeating its lease; store the record or the failure."""
     from genesys.evolution.store import LeaseLost
     row = store.design(claim.design)
@@ -283,7 +308,7 @@ def run_claim(store, settings: EvolutionSettings, claim) -> str:
         job = verification_job(settings, row, claim.rung, claim.seed)
         check_run_folder(job.run_dir, settings.min_free_mb)
         result = run_verification(job, timeout_s=settings.verify_timeout_s, poll=heartbeat,
-                                  poll_every_s=settings.heartbeat_s, threads=settings.verify_threads)
+                                  poll_every_s=settings.heartbeat_s, threads=settings.verify_threads, zygote=zygote)
     except BaseException as exc:       # this worker's own failure (Ctrl-C, a bug): never leave the claim running
         try:
             store.release(claim)
@@ -340,7 +365,8 @@ def verifier_worker(settings: EvolutionSettings, index: int) -> dict:
     worker = f"verifier-{index}-{settings.run_token}"
     job_id = slurm_job_id()
     done, step = 0, 0
-    with worker_session(store, "verifier", worker, {}) as session:
+    zygotes = ZygoteHolder(settings.verify_preload, settings.verify_threads)
+    with worker_session(store, "verifier", worker, {}) as session, closing(zygotes):
         while not stop_requested(store, settings):
             store.requeue_expired()
             claim = store.claim_pending(worker, settings.lease_s, job_id=job_id)
@@ -359,7 +385,7 @@ def verifier_worker(settings: EvolutionSettings, index: int) -> dict:
                     continue
             store.event("verify_start", {"design": claim.design, "rung": claim.rung, "seed": claim.seed,
                                          "worker": worker, "slurm_job_id": job_id}, session_id=session)
-            outcome = run_claim(store, settings, claim)
+            outcome = run_claim(store, settings, claim, zygotes.get())
             store.event("verify_end", {"design": claim.design, "rung": claim.rung, "seed": claim.seed,
                                        "status": outcome}, session_id=session)
             done += outcome in ("completed", "stopped")

@@ -163,10 +163,12 @@ def _judge(job: VerificationJob, returncode: int, record_path: Path) -> Tuple[st
 
 def run_verification(job: VerificationJob, timeout_s: Optional[float] = None, echo: bool = False,
                      poll: Optional[Callable[[], bool]] = None, poll_every_s: float = 10.0,
-                     threads: Optional[int] = None, env: Optional[dict] = None) -> VerificationResult:
+                     threads: Optional[int] = None, env: Optional[dict] = None,
+                     zygote=None) -> VerificationResult:
     """Run the job in a child process and wait for it (at most `timeout_s`). `poll()` is called every
     `poll_every_s` while it runs (a lease heartbeat); returning False aborts the job. The child's output goes to
-    <run_dir>/verify.log (and to stdout with `echo`)."""
+    <run_dir>/verify.log (and to stdout with `echo`). With a `genesys.verify.zygote.Zygote` (and no echo) the child
+    is forked from that preloaded parent instead of started as a fresh interpreter."""
     job.compose()   # a bad override fails here, in the caller, with Hydra's own message
     run_dir = Path(job.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -175,11 +177,14 @@ def run_verification(job: VerificationJob, timeout_s: Optional[float] = None, ec
     log = run_dir / "verify.log"
     start = time.monotonic()
     with open(log, "ab") as log_file:
-        proc = subprocess.Popen(job.command(), env=child_env(threads, env),
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, preexec_fn=die_with_parent)
-        pump = threading.Thread(target=_pump, args=(proc.stdout, log_file, echo), daemon=True)
-        pump.start()
+        if zygote is not None and not echo:   # the child writes its log itself
+            proc, pump = zygote.start("genesys.verify", job.command()[3:], child_env(threads, env), log), None
+        else:
+            proc = subprocess.Popen(job.command(), env=child_env(threads, env),
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    start_new_session=True, preexec_fn=die_with_parent)
+            pump = threading.Thread(target=_pump, args=(proc.stdout, log_file, echo), daemon=True)
+            pump.start()
         status, next_poll = None, start + poll_every_s
         try:
             while proc.poll() is None:
@@ -198,7 +203,8 @@ def run_verification(job: VerificationJob, timeout_s: Optional[float] = None, ec
             _kill_group(proc)
             raise
         finally:
-            pump.join(timeout=5)
+            if pump is not None:
+                pump.join(timeout=5)
     seconds = time.monotonic() - start
     if status == "timeout":
         return VerificationResult(job, "timeout", None, proc.returncode, seconds, log,
