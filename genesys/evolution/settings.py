@@ -54,7 +54,7 @@ class EvolutionSettings:
     lease_s: float
     heartbeat_s: float
     verify_threads: Optional[int]
-    verify_preload: bool = True
+    verify_preload: bool
     verify_overrides: List[str]              # for every verification child (shared groups + user's list)
     lm_eval: Optional[str]                   # eval config of the LM rungs (None: the main config's `eval` choice)
     lm_eval_overrides: List[str]

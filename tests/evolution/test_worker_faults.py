@@ -33,12 +33,14 @@ def _ckpt_step(path: Path):
 
 
 def _children_of(run_dir: Path) -> list:
-    """Processes whose command line names the run folder (training children of a worker)."""
+    """Training children of a worker: processes whose command line names the run folder (a fresh interpreter) or
+    whose output goes to a log in it (a child forked from the preloaded parent keeps the parent's command line)."""
     found = []
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             try:
-                if str(run_dir) in (proc / "cmdline").read_bytes().decode(errors="replace"):
+                if str(run_dir) in (proc / "cmdline").read_bytes().decode(errors="replace") or \
+                        os.readlink(proc / "fd" / "1").startswith(str(run_dir)):
                     found.append(int(proc.name))
             except OSError:
                 continue

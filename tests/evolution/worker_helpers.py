@@ -29,7 +29,7 @@ def worker_settings(run_dir: Path, store_url: str, corpus: Path, *verify: str, *
     base = dict(run_dir=Path(run_dir).resolve(), store_url=store_url, seed=0, rungs=[RUNG], budget={RUNG: 0},
                 release={RUNG: 0.25}, points={RUNG: 1.0}, seeds=[], stop_designs=0, stop_wall_time_s=None,
                 noise_designs=[], noise_seeds=[], noise_rungs=[], verify_timeout_s=600.0, lease_s=4.0,
-                heartbeat_s=1.0, verify_threads=1, verify_overrides=overrides, lm_eval="none",
+                heartbeat_s=1.0, verify_threads=1, verify_preload=True, verify_overrides=overrides, lm_eval="none",
                 lm_eval_overrides=[], designers=0, verifiers=1, designer={}, max_attempts=1, selection={},
                 poll_s=0.5, launcher={"kind": "local"}, min_free_mb=1.0, run_token="t")
     base.update(fields)
