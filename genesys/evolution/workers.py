@@ -28,6 +28,7 @@ from genesys.evolution.stats import operator_stats
 from genesys.gau import GAUTree, save_design
 from genesys.secrets import redact_config
 from genesys.verify.job import PROXY_RUNG, VerificationJob, die_with_parent, run_verification
+from genesys.verify.zygote import Zygote, ZygoteError
 
 log = logging.getLogger(__name__)
 
@@ -266,17 +267,25 @@ def verification_job(settings: EvolutionSettings, row, rung: str, seed: int) -> 
 
 class ZygoteHolder:
     """The verifier's preloaded parent (genesys.verify.zygote), started at its first verification and again after it
-    died; None (a fresh interpreter per verification) when disabled or when it cannot start."""
+    died; None (a fresh interpreter per verification) when disabled, when it cannot start, or after it died twice."""
+
+    MAX_DEATHS = 2
 
     def __init__(self, enabled: bool, threads: Optional[int]):
-        self.enabled, self.threads, self.zygote = enabled, threads, None
+        self.enabled, self.threads, self.zygote, self.deaths = enabled, threads, None, 0
 
     def get(self):
         if not self.enabled:
             return None
+        if self.zygote is not None and not self.zygote.alive:
+            self.deaths += 1
+            if self.deaths >= self.MAX_DEATHS:
+                log.warning("the preloaded verification parent died %d times: starting each verification afresh",
+                            self.deaths)
+                self.zygote, self.enabled = None, False
+                return None
         if self.zygote is None or not self.zygote.alive:
             from genesys.verify.job import child_env
-            from genesys.verify.zygote import Zygote, ZygoteError
             try:
                 self.zygote = Zygote(child_env(self.threads))
             except (ZygoteError, OSError) as exc:
@@ -309,6 +318,13 @@ def run_claim(store, settings: EvolutionSettings, claim, zygote=None) -> str:
         check_run_folder(job.run_dir, settings.min_free_mb)
         result = run_verification(job, timeout_s=settings.verify_timeout_s, poll=heartbeat,
                                   poll_every_s=settings.heartbeat_s, threads=settings.verify_threads, zygote=zygote)
+    except ZygoteError as exc:         # the preloaded parent died under it: not the design's failure, no attempt
+        log.warning("verification of %s@%s lost its preloaded parent (%s); handed back", claim.design, claim.rung, exc)
+        try:
+            store.release(claim)
+        except LeaseLost:
+            pass
+        return "released"
     except BaseException as exc:       # this worker's own failure (Ctrl-C, a bug): never leave the claim running
         try:
             store.release(claim)

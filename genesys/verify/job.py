@@ -168,7 +168,8 @@ def run_verification(job: VerificationJob, timeout_s: Optional[float] = None, ec
     """Run the job in a child process and wait for it (at most `timeout_s`). `poll()` is called every
     `poll_every_s` while it runs (a lease heartbeat); returning False aborts the job. The child's output goes to
     <run_dir>/verify.log (and to stdout with `echo`). With a `genesys.verify.zygote.Zygote` (and no echo) the child
-    is forked from that preloaded parent instead of started as a fresh interpreter."""
+    is forked from that preloaded parent instead of started as a fresh interpreter; if that parent dies under the
+    child, ZygoteError is raised (the design is not to blame)."""
     job.compose()   # a bad override fails here, in the caller, with Hydra's own message
     run_dir = Path(job.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -206,6 +207,8 @@ def run_verification(job: VerificationJob, timeout_s: Optional[float] = None, ec
             if pump is not None:
                 pump.join(timeout=5)
     seconds = time.monotonic() - start
+    if getattr(proc, "lost", None) is not None:
+        raise proc.lost
     if status == "timeout":
         return VerificationResult(job, "timeout", None, proc.returncode, seconds, log,
                                   f"no result within {timeout_s:.0f} s (killed)", tail(log))

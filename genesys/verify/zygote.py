@@ -135,15 +135,36 @@ class ZygoteError(RuntimeError):
     pass
 
 
+def _gone(pid: int) -> bool:
+    """Whether a process has ended (a zombie nobody reaped yet counts as ended)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
+
+
 class ZygoteChild:
-    """The part of subprocess.Popen that run_verification and its kill helper use: pid, poll, wait, returncode."""
+    """The part of subprocess.Popen that run_verification and its kill helper use: pid, poll, wait, returncode.
+    A child whose zygote died died with it (PDEATHSIG): it reads as killed, and `lost` says why, so that the caller
+    can tell this machinery's failure from the design's."""
 
     def __init__(self, zygote: "Zygote", pid: int, args):
         self.zygote, self.pid, self.args, self.returncode = zygote, pid, args, None
+        self.lost: Optional[ZygoteError] = None
 
     def poll(self) -> Optional[int]:
         if self.returncode is None:
-            self.returncode = self.zygote.exit_code(self.pid)
+            try:
+                self.returncode = self.zygote.exit_code(self.pid)
+            except ZygoteError as exc:
+                self.returncode, self.lost = -signal.SIGKILL, exc
         return self.returncode
 
     def wait(self, timeout: Optional[float] = None) -> int:
@@ -167,14 +188,15 @@ class Zygote:
         self._ready = False
         self._read_until(lambda: self._ready, READY_DEADLINE_S, "finish its imports")
 
-    def _read(self, timeout: float) -> None:
+    def _read(self, timeout: float) -> bool:
+        """Take in what the zygote has said within `timeout`; False when it said nothing (or is gone)."""
         fd = self.proc.stdout.fileno()
         readable, _, _ = select.select([fd], [], [], timeout)
         if not readable:
-            return
+            return False
         chunk = os.read(fd, 65536)
         if not chunk:
-            return
+            return False
         self._buffer += chunk
         while b"\n" in self._buffer:
             line, self._buffer = self._buffer.split(b"\n", 1)
@@ -185,6 +207,7 @@ class Zygote:
                 self._exits[message["exit"]] = message["returncode"]
             else:
                 self._started[message["id"]] = message["pid"]
+        return True
 
     def _read_until(self, done, deadline_s: float, what: str) -> None:
         deadline = time.monotonic() + deadline_s
@@ -213,17 +236,15 @@ class Zygote:
         return ZygoteChild(self, self._started.pop(request_id), [module, *argv])
 
     def exit_code(self, pid: int) -> Optional[int]:
-        """The child's exit code once reaped; a child whose zygote died is gone too (die_with_parent): -SIGKILL."""
-        self._read(0)
+        """The child's exit code once reaped, None while it runs. If the zygote died first, its children died with
+        it (PDEATHSIG): that is raised as a ZygoteError, the failure of this machinery, not of the design."""
+        dead = not self.alive              # looked at first: once dead, everything it said is in the pipe
+        while self._read(0) and dead:
+            pass
         if pid in self._exits:
             return self._exits.pop(pid)
-        if not self.alive:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return -signal.SIGKILL
-            except PermissionError:
-                pass
+        if dead and _gone(pid):
+            raise ZygoteError(f"the verification zygote died (code {self.proc.returncode}) while its child {pid} ran")
         return None
 
     def close(self) -> None:

@@ -100,6 +100,44 @@ def _wait_for(check, timeout: float, what: str, folder: Path, index: int = 0):
     pytest.fail(f"{what} within {timeout} s:\n{worker_log(folder, index)[-3000:]}")
 
 
+def _zygotes_of(worker_pid: int) -> list:
+    """The worker's preloaded verification parents (genesys.verify.zygote)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                stat = (proc / "stat").read_text()
+                ppid = int(stat.rsplit(")", 1)[1].split()[1])
+                if ppid == worker_pid and b"genesys.verify.zygote" in (proc / "cmdline").read_bytes():
+                    found.append(int(proc.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+@pytest.mark.slow
+def test_a_killed_preloaded_parent_hands_the_claim_back_and_a_new_one_finishes_it(tmp_path):
+    """The zygote the training child was forked from dies mid-training (the child dies with it): that is not the
+    design's failure, so the claim goes back with no attempt counted, the worker starts a new zygote and the same
+    verification completes."""
+    run_dir, logs = tmp_path / "run", tmp_path / "logs"
+    settings = worker_settings(run_dir, f"sqlite:///{tmp_path / 'store.db'}", make_corpus(tmp_path / "corpus"),
+                               "scale.token_multiplier=8", max_attempts=1)
+    with Store.open(settings.store_url) as store:
+        store_with(store, [GPT2])
+    worker = start_worker(settings, 0, logs)
+    _wait_for(lambda: _children_of(run_dir), 120, "no training child started", logs)
+    (zygote,) = _zygotes_of(worker.pid)
+    os.kill(zygote, signal.SIGKILL)
+    assert _wait(worker, 600, logs, 0) == 0, worker_log(logs, 0)[-3000:]
+    with Store.open(settings.store_url) as store:
+        (v,) = store.verifications()
+        released = store.events(kind="verification_released")
+        failures = store.events(kind="verification_failed")
+    assert v.status == "done" and len(released) == 1 and not failures    # max_attempts=1: one counted failure would end it
+    assert "lost its preloaded parent" in worker_log(logs, 0)
+
+
 @pytest.mark.slow
 def test_sigterm_hands_the_claim_back_at_once_and_ends_the_worker(tmp_path):
     """scancel, preemption and SLURM's time limit send SIGTERM to every process of the job, and submitit only
