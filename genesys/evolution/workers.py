@@ -271,8 +271,12 @@ class ZygoteHolder:
 
     MAX_DEATHS = 2
 
-    def __init__(self, enabled: bool, threads: Optional[int]):
-        self.enabled, self.threads, self.zygote, self.deaths = enabled, threads, None, 0
+    def __init__(self, enabled: bool, threads: Optional[int], log: Optional[Path] = None):
+        import torch
+        # CUDA does not survive a fork: where a GPU is visible every verification starts afresh (its few seconds of
+        # imports are noise beside a GPU run's length), and the zygote never comes near CUDA.
+        enabled = enabled and not torch.cuda.is_available()
+        self.enabled, self.threads, self.log, self.zygote, self.deaths = enabled, threads, log, None, 0
 
     def get(self):
         if not self.enabled:
@@ -287,7 +291,7 @@ class ZygoteHolder:
         if self.zygote is None or not self.zygote.alive:
             from genesys.verify.job import child_env
             try:
-                self.zygote = Zygote(child_env(self.threads))
+                self.zygote = Zygote(child_env(self.threads), log=self.log)
             except (ZygoteError, OSError) as exc:
                 log.warning("no preloaded verification parent (%s): starting each verification afresh", exc)
                 self.zygote, self.enabled = None, False
@@ -381,7 +385,8 @@ def verifier_worker(settings: EvolutionSettings, index: int) -> dict:
     worker = f"verifier-{index}-{settings.run_token}"
     job_id = slurm_job_id()
     done, step = 0, 0
-    zygotes = ZygoteHolder(settings.verify_preload, settings.verify_threads)
+    zygotes = ZygoteHolder(settings.verify_preload, settings.verify_threads,
+                           settings.run_dir / "workers" / f"{worker}-zygote.log")
     with worker_session(store, "verifier", worker, {}) as session, closing(zygotes):
         while not stop_requested(store, settings):
             store.requeue_expired()

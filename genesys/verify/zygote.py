@@ -36,13 +36,15 @@ def _send(fd: int, message: dict) -> None:
     os.write(fd, (json.dumps(message) + "\n").encode())
 
 
-def _run_child(request: dict, protocol_fds: List[int]) -> None:
+def _run_child(request: dict, protocol_fds: List[int], zygote_pid: int) -> None:
     """In the forked child: become the verification process the request describes, then exit with its code."""
     code = 1
     try:
         os.setsid()
         from genesys.verify.job import die_with_parent
         die_with_parent()
+        if os.getppid() != zygote_pid:   # the zygote died before the line above could tie this child to it
+            os._exit(1)
         log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)                 # stdin (the zygote's request pipe) -> /dev/null
@@ -115,9 +117,10 @@ def serve(preload=PRELOAD) -> None:
             while b"\n" in buffer:
                 line, buffer = buffer.split(b"\n", 1)
                 request = json.loads(line)
+                zygote_pid = os.getpid()
                 pid = os.fork()
                 if pid == 0:
-                    _run_child(request, [requests_fd, answers_fd])
+                    _run_child(request, [requests_fd, answers_fd], zygote_pid)
                 children.add(pid)
                 _await_session(pid)
                 _send(answers_fd, {"id": request["id"], "pid": pid})
@@ -179,11 +182,19 @@ class ZygoteChild:
 class Zygote:
     """Client of one zygote process (one per verifier worker; not thread-safe)."""
 
-    def __init__(self, env: Dict[str, str], preload=PRELOAD):
+    def __init__(self, env: Dict[str, str], preload=PRELOAD, log: Optional[str] = None):
+        """Start the zygote (its own errors go to `log`) and wait until it has imported `preload`."""
         from genesys.verify.job import die_with_parent
-        self.proc = subprocess.Popen([sys.executable, "-m", "genesys.verify.zygote"], env=env,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     start_new_session=True, preexec_fn=die_with_parent)
+        if log:
+            os.makedirs(os.path.dirname(os.path.abspath(log)), exist_ok=True)
+        stderr = open(log, "ab") if log else subprocess.DEVNULL
+        try:
+            self.proc = subprocess.Popen([sys.executable, "-m", "genesys.verify.zygote", *preload], env=env,
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
+                                         start_new_session=True, preexec_fn=die_with_parent)
+        finally:
+            if log:
+                stderr.close()
         self._buffer, self._exits, self._started, self._next_id = b"", {}, {}, 0
         self._ready = False
         self._read_until(lambda: self._ready, READY_DEADLINE_S, "finish its imports")
@@ -264,4 +275,4 @@ class Zygote:
 
 
 if __name__ == "__main__":
-    serve()
+    serve(tuple(sys.argv[1:]) or PRELOAD)

@@ -66,3 +66,10 @@ def test_a_forked_verification_gives_the_record_of_a_fresh_one(tmp_path):
             assert result.status == "completed", result.log_tail
             records.append(result.record.eval["proxy"])
     assert records[0]["memorization"]["accuracy"] == records[1]["memorization"]["accuracy"]
+
+
+def test_a_zygote_that_cannot_import_says_why_in_its_log(tmp_path):
+    log = tmp_path / "workers" / "zygote.log"
+    with pytest.raises(ZygoteError, match="exited"):
+        Zygote(child_env(1), preload=("genesys_no_such_module",), log=log)
+    assert "No module named 'genesys_no_such_module'" in log.read_text()
