@@ -100,6 +100,16 @@ def _wait_for(check, timeout: float, what: str, folder: Path, index: int = 0):
     pytest.fail(f"{what} within {timeout} s:\n{worker_log(folder, index)[-3000:]}")
 
 
+def _gpt2_worker(tmp_path: Path, **fields):
+    """A verifier worker started on a store holding gpt2 at a rung long enough to be caught mid-training."""
+    run_dir, logs = tmp_path / "run", tmp_path / "logs"
+    settings = worker_settings(run_dir, f"sqlite:///{tmp_path / 'store.db'}", make_corpus(tmp_path / "corpus"),
+                               "scale.token_multiplier=8", **fields)
+    with Store.open(settings.store_url) as store:
+        store_with(store, [GPT2])
+    return run_dir, logs, settings, start_worker(settings, 0, logs)
+
+
 def _zygotes_of(worker_pid: int) -> list:
     """The worker's preloaded verification parents (genesys.verify.zygote)."""
     found = []
@@ -120,12 +130,7 @@ def test_a_killed_preloaded_parent_hands_the_claim_back_and_a_new_one_finishes_i
     """The zygote the training child was forked from dies mid-training (the child dies with it): that is not the
     design's failure, so the claim goes back with no attempt counted, the worker starts a new zygote and the same
     verification completes."""
-    run_dir, logs = tmp_path / "run", tmp_path / "logs"
-    settings = worker_settings(run_dir, f"sqlite:///{tmp_path / 'store.db'}", make_corpus(tmp_path / "corpus"),
-                               "scale.token_multiplier=8", max_attempts=1)
-    with Store.open(settings.store_url) as store:
-        store_with(store, [GPT2])
-    worker = start_worker(settings, 0, logs)
+    run_dir, logs, settings, worker = _gpt2_worker(tmp_path, max_attempts=1)
     _wait_for(lambda: _children_of(run_dir), 120, "no training child started", logs)
     (zygote,) = _zygotes_of(worker.pid)
     os.kill(zygote, signal.SIGKILL)
@@ -144,12 +149,7 @@ def test_sigterm_hands_the_claim_back_at_once_and_ends_the_worker(tmp_path):
     logs it: the worker must hand its claim back at once (pending, no attempt counted: not the design's fault)
     and end "interrupted" with its training child gone, not go on until the SIGKILL and leave the claim to its
     lease (600 s here)."""
-    run_dir, logs = tmp_path / "run", tmp_path / "logs"
-    settings = worker_settings(run_dir, f"sqlite:///{tmp_path / 'store.db'}", make_corpus(tmp_path / "corpus"),
-                               "scale.token_multiplier=8", lease_s=600.0)
-    with Store.open(settings.store_url) as store:
-        store_with(store, [GPT2])
-    worker = start_worker(settings, 0, logs)
+    run_dir, logs, settings, worker = _gpt2_worker(tmp_path, lease_s=600.0)
     children = _wait_for(lambda: _children_of(run_dir), 120, "no training child started", logs)
     for pid in [*children, worker.pid]:             # the child first: the worker must not blame the design
         os.kill(pid, signal.SIGTERM)
