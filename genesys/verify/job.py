@@ -30,6 +30,7 @@ from genesys.verify.record import VerificationRecord
 EXIT_STOPPED = 3          # the run monitor stopped training; the record is written and says why
 PROXY_RUNG = "proxy"      # rung 0: the synthetic proxy suite, no LM pre-training
 KILL_GRACE_S = 10.0
+VERIFY_MODULE = "genesys.verify"   # the child: `python -m genesys.verify <arguments>` (or forked from a zygote)
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,12 @@ class VerificationJob:
         """The config the child will run with (validates the overrides before a process is started)."""
         return compose_config("verify", self.hydra_overrides())
 
+    def arguments(self) -> List[str]:
+        """The child's command-line arguments (after `python -m genesys.verify`)."""
+        return [*self.hydra_overrides(), f"hydra.run.dir={Path(self.run_dir).resolve()}"]
+
     def command(self) -> List[str]:
-        return [sys.executable, "-m", "genesys.verify", *self.hydra_overrides(), f"hydra.run.dir={Path(self.run_dir).resolve()}"]
+        return [sys.executable, "-m", VERIFY_MODULE, *self.arguments()]
 
 
 @dataclass
@@ -179,7 +184,7 @@ def run_verification(job: VerificationJob, timeout_s: Optional[float] = None, ec
     start = time.monotonic()
     with open(log, "ab") as log_file:
         if zygote is not None and not echo:   # the child writes its log itself
-            proc, pump = zygote.start("genesys.verify", job.command()[3:], child_env(threads, env), log), None
+            proc, pump = zygote.start(VERIFY_MODULE, job.arguments(), child_env(threads, env), log), None
         else:
             proc = subprocess.Popen(job.command(), env=child_env(threads, env),
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
