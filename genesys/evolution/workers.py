@@ -281,20 +281,21 @@ class ZygoteHolder:
     def get(self):
         if not self.enabled:
             return None
-        if self.zygote is not None and not self.zygote.alive:
+        if self.zygote is not None and self.zygote.alive:
+            return self.zygote
+        if self.zygote is not None:              # it died since the last verification
             self.deaths += 1
             if self.deaths >= self.MAX_DEATHS:
                 log.warning("the preloaded verification parent died %d times: starting each verification afresh",
                             self.deaths)
                 self.zygote, self.enabled = None, False
                 return None
-        if self.zygote is None or not self.zygote.alive:
-            from genesys.verify.job import child_env
-            try:
-                self.zygote = Zygote(child_env(self.threads), log=self.log)
-            except (ZygoteError, OSError) as exc:
-                log.warning("no preloaded verification parent (%s): starting each verification afresh", exc)
-                self.zygote, self.enabled = None, False
+        from genesys.verify.job import child_env
+        try:
+            self.zygote = Zygote(child_env(self.threads), log=self.log)
+        except (ZygoteError, OSError) as exc:
+            log.warning("no preloaded verification parent (%s): starting each verification afresh", exc)
+            self.zygote, self.enabled = None, False
         return self.zygote
 
     def close(self) -> None:
