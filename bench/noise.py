@@ -3,6 +3,7 @@
     python bench/noise.py --rung cpu_xs --designs gpt2 mamba2 retnet rwkv6 ttt --seeds 0 1 2
     python bench/noise.py --rung proxy --designs gpt2 --seeds 0 1 2 -- eval.proxy.repeats=1   # extra overrides
     python bench/noise.py --rung cpu_xs --eval local ...   # LM rungs also run the local lm-eval tasks
+    python bench/noise.py --rung cpu_s --replicates 2 --from a.json b.json   # summarise earlier runs, seeds paired
 
 An LM rung runs `python -m genesys.verify design=... scale=<rung> seed=<s> eval=none|local` per (design, seed);
 the proxy rung runs `eval=proxy` with `eval.proxy.train.seed=<s>`. Each verification is its own subprocess
@@ -10,6 +11,9 @@ the proxy rung runs `eval=proxy` with `eval.proxy.train.seed=<s>`. Each verifica
 Cost = the child's wall seconds and CPU seconds (user + system, from resource.getrusage of the children).
 The spread of a design is max - min over seeds of its rung value: final validation loss (nats) on an LM rung,
 the suite's mean accuracy over tasks on the proxy rung. Results go to a JSON file and a Markdown table.
+With --replicates k (a rung that averages k training seeds per design, `ladder.replicates`) the seeds, in order,
+are taken k at a time (0..k-1, k..2k-1, ...) and the spread is also given over those groups' means: the rung's noise
+as the evolution sees it.
 """
 from __future__ import annotations
 
@@ -39,8 +43,15 @@ def rung_value(record: dict) -> Optional[float]:
     return record.get("val_loss")
 
 
-def summarise(rows: Sequence[dict]) -> Dict[str, dict]:
-    """{design: {"values": [...] in seed order, "spread": max - min, "mean", "wall_s", "cpu_s" (means per run)}}.
+def group_means(values: Sequence[Optional[float]], k: int) -> List[Optional[float]]:
+    """Means of consecutive groups of k values (a group with a missing value, or an incomplete one, is None)."""
+    groups = [values[i:i + k] for i in range(0, len(values) - k + 1, k)]
+    return [None if None in g else sum(g) / k for g in groups]
+
+
+def summarise(rows: Sequence[dict], replicates: int = 1) -> Dict[str, dict]:
+    """{design: {"values": [...] in seed order, "spread": max - min, "mean", "wall_s", "cpu_s" (means per run)}};
+    with replicates k > 1 also "replicate_means" (groups of k seeds in order) and "replicate_spread" over them.
     Rows whose value is missing (a failed run) are counted in "failed" and kept out of the spread."""
     out: Dict[str, dict] = {}
     for design in dict.fromkeys(r["design"] for r in rows):
@@ -52,6 +63,10 @@ def summarise(rows: Sequence[dict]) -> Dict[str, dict]:
             "mean": sum(values) / len(values) if values else None,
             "wall_s": sum(r["wall_s"] for r in mine) / len(mine), "cpu_s": sum(r["cpu_s"] for r in mine) / len(mine),
             "failed": len(mine) - len(values)}
+        if replicates > 1:
+            means = [m for m in group_means([r["value"] for r in mine], replicates) if m is not None]
+            out[design].update(replicate_means=means,
+                               replicate_spread=max(means) - min(means) if len(means) >= 2 else None)
     return out
 
 
@@ -60,10 +75,18 @@ def markdown(summary: Dict[str, dict], rung: str, metric: str) -> str:
     fmt = lambda v: "—" if v is None else f"{v:.3f}"
     head = f"| design ({rung}) | " + " | ".join(f"seed {s}" for s in seeds) + \
         f" | spread ({metric}) | mean | wall s / run | CPU s / run |"
+    grouped = any("replicate_means" in s for s in summary.values())
+    if grouped:
+        head += " means of seed groups | spread of the means |"
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for design, s in summary.items():
-        lines.append(f"| {design} | " + " | ".join(fmt(v) for v in s["values"]) +
-                     f" | **{fmt(s['spread'])}** | {fmt(s['mean'])} | {s['wall_s']:.0f} | {s['cpu_s']:.0f} |")
+        values = s["values"] + [None] * (len(seeds) - len(s["values"]))
+        line = (f"| {design} | " + " | ".join(fmt(v) for v in values) +
+                f" | **{fmt(s['spread'])}** | {fmt(s['mean'])} | {s['wall_s']:.0f} | {s['cpu_s']:.0f} |")
+        if grouped:
+            line += " " + " / ".join(fmt(m) for m in s.get("replicate_means", [])) + \
+                f" | **{fmt(s.get('replicate_spread'))}** |"
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -131,10 +154,18 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument("--retries", type=int, default=1, help="reruns of a verification killed from outside")
     parser.add_argument("--tag", default="now", help="names the output folder and JSON file")
     parser.add_argument("--out", type=Path, default=None, help="JSON results (default: outputs/bench/noise-...)")
+    parser.add_argument("--replicates", type=int, default=1, help="also the spread of means of k seeds at a time")
+    parser.add_argument("--from", dest="sources", nargs="+", type=Path, default=None,
+                        help="summarise the rows of earlier result files (same rung) instead of running")
     parser.add_argument("extra", nargs="*", help="Hydra overrides passed to every verification (after --)")
     args = parser.parse_args(argv)
     from genesys.paths import outputs_dir
     out_root = outputs_dir() / "bench" / f"noise-{args.tag}"
+    metric = "suite mean" if args.rung == "proxy" else "val loss"
+    if args.sources:
+        rows = [row for path in args.sources for row in json.loads(path.read_text())["rows"]]
+        print(markdown(summarise(rows, args.replicates), args.rung, metric))
+        return
     rows = []
     for design in args.designs:
         for seed in args.seeds:
@@ -142,8 +173,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
                           args.retries)
             print(json.dumps(row), flush=True)
             rows.append(row)
-    summary = summarise(rows)
-    metric = "suite mean" if args.rung == "proxy" else "val loss"
+    summary = summarise(rows, args.replicates)
     print(markdown(summary, args.rung, metric))
     out = args.out or outputs_dir() / "bench" / f"noise-{args.rung}-{args.tag}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -22,11 +22,11 @@ def rung_table(snap: Snapshot, settings: EvolutionSettings) -> Table:
     from genesys.evolution.workers import budget_of
     budget = budget_of(snap, settings)
     table = Table(title="verifications per rung", title_justify="left")
-    for col in ("rung", "budget", "released", "done", "running", "pending", "failed", "noise repeats"):
+    for col in ("rung", "budget", "released", "done", "running", "pending", "failed", "extra seeds"):
         table.add_column(col, justify="right" if col != "rung" else "left")
     for rung in settings.rungs:
         counts = Counter(v.status for v in snap.verifications if v.rung == rung and v.seed == 0)
-        repeats = sum(1 for v in snap.verifications if v.rung == rung and v.seed != 0 and v.status == "done")
+        repeats = sum(1 for v in snap.verifications if v.rung == rung and v.seed != 0 and v.status == "done")  # replicates, noise
         table.add_row(rung, str(settings.budget.get(rung, "-")), str(released(budget, rung)), str(counts["done"]),
                       str(counts["running"]), str(counts["pending"]), str(counts["failed"]), str(repeats))
     return table

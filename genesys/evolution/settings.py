@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -73,6 +73,8 @@ class EvolutionSettings:
     min_free_mb: float = 256.0               # free space the run folder needs before (and after) a verification
     run_token: str = ""                      # per orchestrator start: worker names are unique across reruns; a
                                              # newer orchestrator's token tells older workers to stop
+    replicates: Dict[str, int] = field(default_factory=dict)   # training seeds 0..k-1 per design at a rung (absent:
+                                             # 1); scoring averages them, the budget counts the design once
 
     @property
     def lm_rungs(self) -> List[str]:
@@ -114,4 +116,5 @@ def settings_from_cfg(cfg: DictConfig, run_dir: Path, choices: Dict[str, str], t
         selection=_container(cfg.selection), base=bool(cfg.selection.get("base", False)),
         memory=bool(cfg.selection.get("memory", False)), poll_s=float(cfg.launcher.get("poll_s", 1.0)),
         launcher=_container(cfg.launcher), owner_timeout_s=cfg.launcher.get("owner_timeout_s"), wandb=wandb,
-        min_free_mb=float(cfg.verify.get("min_free_mb", 256)))
+        min_free_mb=float(cfg.verify.get("min_free_mb", 256)),
+        replicates={r: int(k) for r, k in _container(ladder.get("replicates")).items() if r in rungs})

@@ -1,8 +1,8 @@
 """The two kinds of worker process the orchestrator starts (submitit jobs, local or on SLURM).
 
 A designer worker loops: snapshot -> choose mode and parents -> designer.design(request) -> store the design and
-every attempt. A verifier worker loops: re-queue expired leases -> claim a verification (a re-queued one, a noise
-repeat, or selection's choice) -> run it in a child process while heartbeating the lease -> store the record.
+every attempt. A verifier worker loops: re-queue expired leases -> claim a verification (a re-queued one, a
+replicate seed of a rung that averages several, a noise repeat, or selection's choice) -> run it in a child process while heartbeating the lease -> store the record.
 Neither holds a database transaction while it works: every store call is its own short transaction.
 """
 from __future__ import annotations
@@ -224,7 +224,7 @@ def designer_worker(settings: EvolutionSettings, index: int) -> dict:
 
 # ----------------------------------------------------------------------------------------------- verifiers
 def budget_of(snap: Snapshot, settings: EvolutionSettings) -> dict:
-    """The budget state from the store's verifications (seed 0; noise repeats are outside the budget): claimed =
+    """The budget state from the store's verifications (seed 0; replicates and noise repeats are outside it): claimed =
     started and not given back (running, pending again, done, failed), completed = finished with a record."""
     claimed = {r: 0 for r in settings.rungs}
     completed = {r: 0 for r in settings.rungs}
@@ -236,10 +236,31 @@ def budget_of(snap: Snapshot, settings: EvolutionSettings) -> dict:
     return budget_from_counts(settings.rungs, settings.budget, settings.release, claimed, completed)
 
 
+def _taken(snap: Snapshot) -> set:
+    """(design, rung, seed) of every verification started or settled (pending ones are claim_pending's)."""
+    return {(v.design, v.rung, v.seed) for v in snap.verifications if v.status in ("done", "running", "failed")}
+
+
+def replicate_target(snap: Snapshot, settings: EvolutionSettings):
+    """A replicate to run at a rung that averages several training seeds per design (`ladder.replicates`): seed
+    1..k-1 of a design whose seed-0 verification there is done. Scoring averages a design's seeds at a rung, so
+    its score there is complete only with them; they go before new work and outside the budget (which counts the
+    design once)."""
+    taken, failed = _taken(snap), {d.name for d in snap.designs if d.status == "failed"}
+    for v in snap.verifications:
+        k = settings.replicates.get(v.rung, 1)
+        if k < 2 or v.seed != 0 or v.status != "done" or v.design in failed:
+            continue
+        for seed in range(1, k):
+            if (v.design, v.rung, seed) not in taken:
+                return v.design, v.rung, seed
+    return None
+
+
 def noise_target(snap: Snapshot, settings: EvolutionSettings):
     """A noise repeat to run: a listed seed design, already verified with seed 0 at a noise rung, not yet with
     the extra seeds. These measure the rung's noise (spread over seeds) and are outside the budget."""
-    taken = {(v.design, v.rung, v.seed) for v in snap.verifications if v.status in ("done", "running", "failed")}
+    taken = _taken(snap)
     seeds = {d.name: d for d in snap.designs if d.is_seed}
     for name in settings.noise_designs:
         if name not in seeds:
@@ -365,7 +386,7 @@ def run_claim(store, settings: EvolutionSettings, claim, zygote=None) -> str:
 
 def choose_target(store, settings: EvolutionSettings, rng: random.Random):
     snap = take_snapshot(store, settings)
-    target = noise_target(snap, settings)
+    target = replicate_target(snap, settings) or noise_target(snap, settings)
     if target:
         return target, snap
     sel = settings.selection

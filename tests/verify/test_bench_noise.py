@@ -40,3 +40,13 @@ def test_a_kill_from_outside_is_retried_a_failure_of_the_design_is_not():
     assert not noise.killed(1, {})                      # the design failed: a result, not noise of the box
     lm = noise.command("gpt2", "cpu_xs", 0, "none", Path("/tmp/x"), ["monitor.time_tolerance=5"])
     assert lm.index("monitor.time_tolerance=1000") < lm.index("monitor.time_tolerance=5")   # explicit one wins
+
+
+def test_replicate_spread_is_over_the_means_of_consecutive_seed_groups():
+    rows = [{"design": "d", "seed": s, "value": v, "wall_s": 1.0, "cpu_s": 1.0}
+            for s, v in enumerate([3.9, 3.8, 3.7, 3.9, 3.85, None])]
+    s = noise.summarise(rows, replicates=2)["d"]
+    assert [round(m, 9) for m in s["replicate_means"]] == [3.85, 3.8]   # (0, 1), (2, 3); (4, 5) lacks a value
+    assert abs(s["replicate_spread"] - 0.05) < 1e-9 and abs(s["spread"] - 0.2) < 1e-9
+    assert noise.group_means([1.0, 2.0, 3.0], 2) == [1.5]  # an incomplete last group is left out
+    assert "spread of the means" in noise.markdown(noise.summarise(rows, 2), "cpu_s", "val loss")
