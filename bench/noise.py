@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
@@ -50,7 +51,8 @@ def group_means(values: Sequence[Optional[float]], k: int) -> List[Optional[floa
 
 
 def summarise(rows: Sequence[dict], replicates: int = 1) -> Dict[str, dict]:
-    """{design: {"values": [...] in seed order, "spread": max - min, "mean", "wall_s", "cpu_s" (means per run)}};
+    """{design: {"values": [...] in seed order, "spread": max - min, "mean", "sd" (sample standard deviation: the
+    expected spread of 3 seeds is ~1.69 sd), "wall_s", "cpu_s" (means per run)}};
     with replicates k > 1 also "replicate_means" (groups of k seeds in order) and "replicate_spread" over them.
     Rows whose value is missing (a failed run) are counted in "failed" and kept out of the spread."""
     out: Dict[str, dict] = {}
@@ -61,6 +63,7 @@ def summarise(rows: Sequence[dict], replicates: int = 1) -> Dict[str, dict]:
             "seeds": [r["seed"] for r in mine], "values": [r["value"] for r in mine],
             "spread": max(values) - min(values) if len(values) >= 2 else None,
             "mean": sum(values) / len(values) if values else None,
+            "sd": statistics.stdev(values) if len(values) >= 2 else None,   # the spread's expected value over 3
             "wall_s": sum(r["wall_s"] for r in mine) / len(mine), "cpu_s": sum(r["cpu_s"] for r in mine) / len(mine),
             "failed": len(mine) - len(values)}
         if replicates > 1:
@@ -74,7 +77,7 @@ def markdown(summary: Dict[str, dict], rung: str, metric: str) -> str:
     seeds = max((s["seeds"] for s in summary.values()), key=len)
     fmt = lambda v: "—" if v is None else f"{v:.3f}"
     head = f"| design ({rung}) | " + " | ".join(f"seed {s}" for s in seeds) + \
-        f" | spread ({metric}) | mean | wall s / run | CPU s / run |"
+        f" | spread ({metric}) | mean | sd | wall s / run | CPU s / run |"
     grouped = any("replicate_means" in s for s in summary.values())
     if grouped:
         head += " means of seed groups | spread of the means |"
@@ -82,7 +85,7 @@ def markdown(summary: Dict[str, dict], rung: str, metric: str) -> str:
     for design, s in summary.items():
         values = s["values"] + [None] * (len(seeds) - len(s["values"]))
         line = (f"| {design} | " + " | ".join(fmt(v) for v in values) +
-                f" | **{fmt(s['spread'])}** | {fmt(s['mean'])} | {s['wall_s']:.0f} | {s['cpu_s']:.0f} |")
+                f" | **{fmt(s['spread'])}** | {fmt(s['mean'])} | {fmt(s['sd'])} | {s['wall_s']:.0f} | {s['cpu_s']:.0f} |")
         if grouped:
             line += " " + " / ".join(fmt(m) for m in s.get("replicate_means", [])) + \
                 f" | **{fmt(s.get('replicate_spread'))}** |"
