@@ -24,9 +24,7 @@ class Scale:
     context: int
     batch_tokens: int          # global batch in tokens (0.5M in the paper)
     d_step: int = 64           # autotune: widths are multiples of this
-    init_std: Optional[float] = None  # std of linear/embedding weights at init at the reference width d_model (a
-                                      # design autotuned to width d gets init_std * sqrt(d_model / d): the same
-                                      # std * sqrt(width)); None: the LM's GPT-2 0.02 at any width
+    init_std: Optional[float] = None  # std of linear/embedding weights at init; None: the LM's GPT-2 0.02
     warmup_fraction: Optional[float] = None   # share of the steps spent warming the lr up; None: train's (2 %)
 
     @property

@@ -59,21 +59,16 @@ def warmup_fraction_for(cfg: DictConfig, scale) -> float:
     return 0.02 if value is None else float(value)
 
 
-def init_std_for(cfg: DictConfig, scale, d_model: Optional[int] = None) -> Optional[float]:
-    """The init std of this run: `train.init_std` if set (as given), else the scale's `init_std` moved from the
-    scale's reference width to the design's autotuned width `d_model` (x sqrt(scale.d_model / d_model): the rule
-    std ~ 0.6 / sqrt(width) the CPU rungs were calibrated with), else None (GPT-2's 0.02).
+def init_std_for(cfg: DictConfig, scale) -> Optional[float]:
+    """The init std of this run: `train.init_std` if set, else the scale's `init_std`, else None (GPT-2's 0.02).
+    The same std at whatever width autotune gives a design: following the width (std ~ 1/sqrt(d)) was tried and made
+    rwkv6 at cpu_xs (d 48) noisier, sd over init seeds 0.005 -> 0.045 (BENCHMARKS.md "Rung noise").
 
     Why a rung sets it: N(0, 0.02) is tuned for d_model 768; at cpu_xs (d 64) it left gpt2's attention on the
-    unigram plateau for most of the run with some init seeds (val loss 5.18 / 5.26 / 5.77 over seeds 0/1/2). Why it
-    follows the width: mamba2 (head size 128) autotunes to d 64 at cpu_s and cpu_m, where the reference width's std
-    was 0.75x and 0.66x the rule, and its val loss spread over init seeds grew with the rung (BENCHMARKS.md)."""
+    unigram plateau for most of the run with some init seeds (val loss 5.18 / 5.26 / 5.77 over seeds 0/1/2)."""
     value = cfg.train.get("init_std")
-    if value is not None:
-        return float(value)
-    if scale.init_std is None:
-        return None
-    return float(scale.init_std) * math.sqrt(scale.d_model / (d_model or scale.d_model))
+    value = scale.init_std if value is None else value
+    return None if value is None else float(value)
 
 
 def _run_key(design_src: str, cfg: DictConfig, data_folder: str) -> str:
@@ -119,7 +114,7 @@ def verify(cfg: DictConfig, run_dir: Path) -> VerificationRecord:
     if not shape.within_tolerance:
         log.warning("autotune: %s at %s lands %.1f%% off the reference", tree.name, scale.name, 100 * shape.rel_error)
     lm = GenesysLM.from_design(tree, d_model=shape.d_model, n_block=shape.n_block, vocab_size=vocab)
-    init_std = init_std_for(cfg, scale, shape.d_model)
+    init_std = init_std_for(cfg, scale)
     if init_std is not None:  # the rung's init scale instead of GPT-2's 0.02 (tuned for d 768)
         lm.init_std = init_std
         lm.reset_parameters()
@@ -160,7 +155,7 @@ def verify(cfg: DictConfig, run_dir: Path) -> VerificationRecord:
                                  every_n_train_steps=cfg.train.ckpt_every, save_top_k=0, save_last=True)
     callbacks = [monitor, checkpoint] + ([RichProgressBar()] if cfg.train.progress_bar else [])
     loggers = tracking.build_loggers(cfg.logger, run_dir, tree.name, scale.name)
-    autotune_result = {**autotune.as_dict(shape, batch), "init_std": lm.init_std}   # the std used at this width
+    autotune_result = {**autotune.as_dict(shape, batch), "init_std": lm.init_std}   # the std this run used
     for logger in loggers:
         logger.log_hyperparams({"design": tree.name, "design_path": cfg.design, "scale": scale.to_dict(),
                                 "params": params, "autotune": autotune_result, "steps": steps,

@@ -84,7 +84,7 @@ def test_kill_resume_wandb_csv(corpus_dir, tmp_path, parent_wandb_service):
     assert total == -(-record["params"]["total"] * 8 // 1024) > killed_at
     assert record["stop_reason"] == "completed" and record["val_loss"] < record["unigram_val_loss"]
     assert record["tokens"] == total * 1024
-    assert record["autotune"]["init_std"] == 0.02    # the std used: this scale sets none, so GPT-2's
+    assert record["autotune"]["init_std"] == record["config"]["scale"]["init_std"]   # the std used: the scale's
 
     # CSV log: the resumed attempt logs steps after the checkpoint (never restarting at 0).
     steps = _csv_steps(Path(record["paths"]["logs"]))

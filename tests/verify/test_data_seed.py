@@ -33,11 +33,9 @@ def test_init_std_comes_from_the_run_then_the_scale():
     from genesys.verify.run import init_std_for
     cfg = compose_cfg(["scale=cpu_xs"])
     scale = scale_from_cfg(cfg.scale)
-    assert init_std_for(cfg, scale) == scale.init_std == init_std_for(cfg, scale, scale.d_model)
-    assert init_std_for(compose_cfg(["scale=cpu_xs", "train.init_std=0.3"]), scale, 16) == 0.3   # as given
-    assert init_std_for(compose_cfg(["scale=14M"]), scale_from_cfg(compose_cfg(["scale=14M"]).scale), 64) is None
-    # a design autotuned to another width keeps std * sqrt(width): a quarter of the width, twice the std
-    assert abs(init_std_for(cfg, scale, scale.d_model // 4) - 2 * scale.init_std) < 1e-12
+    assert init_std_for(cfg, scale) == scale.init_std
+    assert init_std_for(compose_cfg(["scale=cpu_xs", "train.init_std=0.3"]), scale) == 0.3
+    assert init_std_for(compose_cfg(["scale=14M"]), scale_from_cfg(compose_cfg(["scale=14M"]).scale)) is None
 
 
 def test_warmup_comes_from_the_run_then_the_scale_then_two_percent():
