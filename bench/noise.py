@@ -63,7 +63,7 @@ def summarise(rows: Sequence[dict], replicates: int = 1) -> Dict[str, dict]:
             "seeds": [r["seed"] for r in mine], "values": [r["value"] for r in mine],
             "spread": max(values) - min(values) if len(values) >= 2 else None,
             "mean": sum(values) / len(values) if values else None,
-            "sd": statistics.stdev(values) if len(values) >= 2 else None,   # the spread's expected value over 3
+            "sd": statistics.stdev(values) if len(values) >= 2 else None,
             "wall_s": sum(r["wall_s"] for r in mine) / len(mine), "cpu_s": sum(r["cpu_s"] for r in mine) / len(mine),
             "failed": len(mine) - len(values)}
         if replicates > 1:
@@ -84,8 +84,8 @@ def markdown(summary: Dict[str, dict], rung: str, metric: str) -> str:
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for design, s in summary.items():
         values = s["values"] + [None] * (len(seeds) - len(s["values"]))
-        line = (f"| {design} | " + " | ".join(fmt(v) for v in values) +
-                f" | **{fmt(s['spread'])}** | {fmt(s['mean'])} | {fmt(s['sd'])} | {s['wall_s']:.0f} | {s['cpu_s']:.0f} |")
+        line = (f"| {design} | " + " | ".join(fmt(v) for v in values) + f" | **{fmt(s['spread'])}** | "
+                f"{fmt(s['mean'])} | {fmt(s['sd'])} | {s['wall_s']:.0f} | {s['cpu_s']:.0f} |")
         if grouped:
             line += " " + " / ".join(fmt(m) for m in s.get("replicate_means", [])) + \
                 f" | **{fmt(s.get('replicate_spread'))}** |"

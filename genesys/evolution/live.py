@@ -26,9 +26,9 @@ def rung_table(snap: Snapshot, settings: EvolutionSettings) -> Table:
         table.add_column(col, justify="right" if col != "rung" else "left")
     for rung in settings.rungs:
         counts = Counter(v.status for v in snap.verifications if v.rung == rung and v.seed == 0)
-        repeats = sum(1 for v in snap.verifications if v.rung == rung and v.seed != 0 and v.status == "done")  # replicates, noise
+        extra = sum(1 for v in snap.verifications if v.rung == rung and v.seed != 0 and v.status == "done")
         table.add_row(rung, str(settings.budget.get(rung, "-")), str(released(budget, rung)), str(counts["done"]),
-                      str(counts["running"]), str(counts["pending"]), str(counts["failed"]), str(repeats))
+                      str(counts["running"]), str(counts["pending"]), str(counts["failed"]), str(extra))
     return table
 
 

@@ -2,7 +2,8 @@
 
 A designer worker loops: snapshot -> choose mode and parents -> designer.design(request) -> store the design and
 every attempt. A verifier worker loops: re-queue expired leases -> claim a verification (a re-queued one, a
-replicate seed of a rung that averages several, a noise repeat, or selection's choice) -> run it in a child process while heartbeating the lease -> store the record.
+replicate seed of a rung that averages several, a noise repeat, or selection's choice) -> run it in a child process
+while heartbeating the lease -> store the record.
 Neither holds a database transaction while it works: every store call is its own short transaction.
 """
 from __future__ import annotations
@@ -224,8 +225,8 @@ def designer_worker(settings: EvolutionSettings, index: int) -> dict:
 
 # ----------------------------------------------------------------------------------------------- verifiers
 def budget_of(snap: Snapshot, settings: EvolutionSettings) -> dict:
-    """The budget state from the store's verifications (seed 0; replicates and noise repeats are outside it): claimed =
-    started and not given back (running, pending again, done, failed), completed = finished with a record."""
+    """The budget state from the store's verifications (seed 0; replicates and noise repeats are outside it):
+    claimed = started and not given back (running, pending again, done, failed), completed = finished with a record."""
     claimed = {r: 0 for r in settings.rungs}
     completed = {r: 0 for r in settings.rungs}
     for v in snap.verifications:
