@@ -24,7 +24,8 @@ class TrainSettings:
     weight_decay: float = 0.0
     warmup: int = 20
     n_test: int = 128
-    seed: int = 0
+    seed: int = 0                      # the model's init
+    data_seed: Optional[int] = None    # training batches and test set; None: follows `seed`
     init_std: Optional[float] = None   # None: 1/sqrt(d_model) (fan-in scale); see `init_for_proxy`
     embedding_std: float = 1.0
 
@@ -91,7 +92,8 @@ def accuracy(logits: torch.Tensor, targets: torch.Tensor) -> float:
 
 def train_on_task(tree: GAUTree, task, s: TrainSettings, device: Optional[str] = None) -> dict:
     """Fresh model, AdamW with warm-up and cosine decay on freshly generated batches; accuracy on a held-out
-    test set (its own seed). Returns {"accuracy", "random_baseline", "final_loss", "seconds", "steps", "batch_size"}."""
+    test set (its own seed). Both data seeds come from `data_seed` (else `seed`): with a fixed data seed every
+    design and every init seed sees the same batches and is scored on the same test set. Returns {"accuracy", "random_baseline", "final_loss", "seconds", "steps", "batch_size"}."""
     start = time.perf_counter()
     torch.manual_seed(s.seed)
     lm = GenesysLM.from_design(tree, d_model=s.d_model, n_block=s.n_block, vocab_size=task.vocab_size, device=device)
@@ -101,10 +103,11 @@ def train_on_task(tree: GAUTree, task, s: TrainSettings, device: Optional[str] =
                             fused=True)  # one kernel for all parameters: ~5 % of a step on CPU at this size
     model.train()
     loss = torch.tensor(float("nan"))
+    data = s.seed if s.data_seed is None else s.data_seed
     for step in range(s.steps):
         for group in opt.param_groups:
             group["lr"] = _lr_at(step, s)
-        inputs, targets = task.make(s.batch_size, seed=1_000_003 * (s.seed + 1) + step)
+        inputs, targets = task.make(s.batch_size, seed=1_000_003 * (data + 1) + step)
         logits = model(inputs.to(lm.embedding.weight.device))
         loss = F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten().to(logits.device), ignore_index=IGNORE)
         opt.zero_grad(set_to_none=True)
@@ -112,7 +115,7 @@ def train_on_task(tree: GAUTree, task, s: TrainSettings, device: Optional[str] =
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
     model.eval()
-    inputs, targets = task.make(s.n_test, seed=s.seed)  # training batches use seeds >= 1_000_003
+    inputs, targets = task.make(s.n_test, seed=data)  # training batches use seeds >= 1_000_003
     with torch.no_grad():
         logits = model(inputs.to(lm.embedding.weight.device)).cpu()
     return {"accuracy": accuracy(logits, targets), "random_baseline": task.random_baseline,
