@@ -92,8 +92,9 @@ def accuracy(logits: torch.Tensor, targets: torch.Tensor) -> float:
 
 def train_on_task(tree: GAUTree, task, s: TrainSettings, device: Optional[str] = None) -> dict:
     """Fresh model, AdamW with warm-up and cosine decay on freshly generated batches; accuracy on a held-out
-    test set (its own seed). Both data seeds come from `data_seed` (else `seed`): with a fixed data seed every
-    design and every init seed sees the same batches and is scored on the same test set. Returns {"accuracy", "random_baseline", "final_loss", "seconds", "steps", "batch_size"}."""
+    test set. Batches and test set come from `data_seed` (else `seed`): with a fixed data seed every design and
+    every init seed sees the same batches and is scored on the same test set.
+    Returns {"accuracy", "random_baseline", "final_loss", "seconds", "steps", "batch_size"}."""
     start = time.perf_counter()
     torch.manual_seed(s.seed)
     lm = GenesysLM.from_design(tree, d_model=s.d_model, n_block=s.n_block, vocab_size=task.vocab_size, device=device)
@@ -103,11 +104,11 @@ def train_on_task(tree: GAUTree, task, s: TrainSettings, device: Optional[str] =
                             fused=True)  # one kernel for all parameters: ~5 % of a step on CPU at this size
     model.train()
     loss = torch.tensor(float("nan"))
-    data = s.seed if s.data_seed is None else s.data_seed
+    data_seed = s.seed if s.data_seed is None else s.data_seed
     for step in range(s.steps):
         for group in opt.param_groups:
             group["lr"] = _lr_at(step, s)
-        inputs, targets = task.make(s.batch_size, seed=1_000_003 * (data + 1) + step)
+        inputs, targets = task.make(s.batch_size, seed=1_000_003 * (data_seed + 1) + step)
         logits = model(inputs.to(lm.embedding.weight.device))
         loss = F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten().to(logits.device), ignore_index=IGNORE)
         opt.zero_grad(set_to_none=True)
@@ -115,7 +116,7 @@ def train_on_task(tree: GAUTree, task, s: TrainSettings, device: Optional[str] =
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
     model.eval()
-    inputs, targets = task.make(s.n_test, seed=data)  # training batches use seeds >= 1_000_003
+    inputs, targets = task.make(s.n_test, seed=data_seed)  # training batches use seeds >= 1_000_003
     with torch.no_grad():
         logits = model(inputs.to(lm.embedding.weight.device)).cpu()
     return {"accuracy": accuracy(logits, targets), "random_baseline": task.random_baseline,
