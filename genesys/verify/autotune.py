@@ -1,10 +1,17 @@
 """Autotune: fit a design to a scale.
 
-1. Shape: choose (n_block, d_model) so the design's total parameter count lands within `tolerance` of the
-   scale's reference. Counting happens on the meta device (no memory, no init). The count is linear in depth,
-   count(n, d) = E(d) + n * B(d), so each width costs two tiny meta builds (the LM without blocks, one block);
-   widths are tried outward from the reference width and the first width with an in-tolerance depth wins
-   (depth first, like the original, so the shape stays as close to the paper's as the design allows).
+1. Shape: choose (n_block, d_model) so the design's total parameter count lands near the scale's reference.
+   Counting happens on the meta device (no memory, no init). The count is linear in depth,
+   count(n, d) = E(d) + n * B(d), so each width costs two tiny meta builds (the LM without blocks, one block).
+   In order of preference:
+   a. the reference width with a depth within `tolerance` (±5 %; depth nearest the reference depth, like the
+      original);
+   b. the reference width with its nearest depth, when that lands within `reference_width_tolerance` (±10 %):
+      on the small CPU rungs one block is 20-30 % of the model, so a coarse-block design can miss ±5 % at every
+      depth; moving it to half the width and three times the depth to match the count cost it 0.2-0.3 nats of
+      val loss (BENCHMARKS.md "the shapes autotune picks"), ten times what a 6-8 % count mismatch is worth;
+   c. the other widths, outward from the reference, the first with a depth within `tolerance`;
+   d. failing all, the shape nearest the count.
 2. Batch: split the global batch into micro-batch x accumulation, with the largest micro-batch that fits:
    on GPU by trying and catching torch.OutOfMemoryError, on CPU by a memory budget.
 """
@@ -31,7 +38,7 @@ class ShapeChoice:
     non_embedding: int
     target: int
     rel_error: float             # params / target - 1
-    within_tolerance: bool
+    within_tolerance: bool       # within the tolerance of the rule that chose it (a/c: ±5 %, b: ±10 %)
     seconds: float
 
 
@@ -57,42 +64,57 @@ def _count(module: torch.nn.Module) -> int:
 
 
 def choose_shape(tree: GAUTree, scale: Scale, vocab_size: int, tolerance: float = 0.05,
-                 max_depth_factor: int = 4) -> ShapeChoice:
-    """The (n_block, d_model) whose parameter count is within tolerance of the scale's target."""
+                 reference_width_tolerance: float = 0.10, max_depth_factor: int = 4) -> ShapeChoice:
+    """The (n_block, d_model) for the scale: the rule of the module docstring (a, b, c, d in that order)."""
     start = time.perf_counter()
     gab = load_module(compose(tree), tree.name).GAB
     target = scale.target_params(vocab_size)
-    best = None                   # (|error|, n, d) when nothing lands in tolerance
-    chosen = None
-    for d in _widths(scale.d_model, scale.d_step):
-        try:
-            with torch.device("meta"):
-                shell = _count(GenesysLM(gab, d, 0, vocab_size))
-                block = _count(gab(embed_dim=d, block_loc=(0, scale.n_block), device="meta"))
-        except Exception:         # the design rejects this width (e.g. heads must divide it)
+    max_depth = max_depth_factor * scale.n_block
+    best = None                   # (|error|, n, d) over every width tried: rule d
+    chosen = None                 # (n, d, the tolerance it was accepted under)
+    for i, d in enumerate(_widths(scale.d_model, scale.d_step)):
+        counts = _shell_and_block(gab, d, scale.n_block, vocab_size)
+        if counts is None:
             continue
-        if block == 0:
-            continue
+        shell, block = counts
+        err = lambda n: (shell + n * block) / target - 1      # noqa: E731
         ideal = (target - shell) / block
-        depths = {n for n in (math.floor(ideal), math.ceil(ideal)) if 1 <= n <= max_depth_factor * scale.n_block}
+        depths = {n for n in (math.floor(ideal), math.ceil(ideal)) if 1 <= n <= max_depth}
         depths |= {1} if ideal < 1 else set()
-        for n in sorted(depths, key=lambda n: (abs(n - scale.n_block), n)):
-            err = (shell + n * block) / target - 1
-            if best is None or abs(err) < best[0]:
-                best = (abs(err), n, d)
-        fits = [n for n in depths if abs((shell + n * block) / target - 1) <= tolerance]
-        if fits:
-            chosen = (min(fits, key=lambda n: (abs(n - scale.n_block), abs(shell + n * block - target))), d)
+        if not depths:                                         # deeper than max_depth_factor allows
+            continue
+        nearest = min(depths, key=lambda n: (abs(err(n)), n))
+        if best is None or abs(err(nearest)) < best[0]:
+            best = (abs(err(nearest)), nearest, d)
+        fits = [n for n in depths if abs(err(n)) <= tolerance]
+        if fits:                                               # rules a and c
+            n = min(fits, key=lambda n: (abs(n - scale.n_block), abs(err(n))))
+            chosen = (n, d, tolerance)
             break
-    if chosen is None and best is None:
+        if i == 0 and abs(err(nearest)) <= reference_width_tolerance:   # rule b
+            chosen = (nearest, d, reference_width_tolerance)
+            break
+    if best is None:
         raise ValueError(f"design {tree.name} builds at none of the widths {_widths(scale.d_model, scale.d_step)}")
-    n, d = chosen if chosen is not None else best[1:]
+    n, d, accepted = chosen if chosen is not None else (best[1], best[2], tolerance)
     with torch.device("meta"):    # the exact count of the chosen shape (blocks may differ by depth)
         lm = GenesysLM(gab, d, n, vocab_size)
     params = lm.num_params()
     err = params / target - 1
-    return ShapeChoice(n, d, params, lm.num_params(non_embedding=True), target, err, abs(err) <= tolerance,
+    return ShapeChoice(n, d, params, lm.num_params(non_embedding=True), target, err, abs(err) <= accepted,
                        time.perf_counter() - start)
+
+
+def _shell_and_block(gab, d_model: int, ref_depth: int, vocab_size: int) -> Optional[tuple]:
+    """Parameters of the LM without blocks and of one block at this width; None if the design rejects the width
+    (e.g. its heads must divide it) or its block has no parameters."""
+    try:
+        with torch.device("meta"):
+            shell = _count(GenesysLM(gab, d_model, 0, vocab_size))
+            block = _count(gab(embed_dim=d_model, block_loc=(0, ref_depth), device="meta"))
+    except Exception:
+        return None
+    return (shell, block) if block else None
 
 
 def split_batch(global_batch: int, fits: Callable[[int], bool], max_micro: Optional[int] = None) -> tuple:
