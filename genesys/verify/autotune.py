@@ -4,12 +4,13 @@
    Counting happens on the meta device (no memory, no init). The count is linear in depth,
    count(n, d) = E(d) + n * B(d), so each width costs two tiny meta builds (the LM without blocks, one block).
    In order of preference:
-   a. the reference width with a depth within `tolerance` (±5 %; depth nearest the reference depth, like the
+   a. the reference width with a depth within `tolerance` (±5 %; the depth nearest the reference depth, like the
       original);
-   b. the reference width with its nearest depth, when that lands within `reference_width_tolerance` (±10 %):
-      on the small CPU rungs one block is 20-30 % of the model, so a coarse-block design can miss ±5 % at every
-      depth; moving it to half the width and three times the depth to match the count cost it 0.2-0.3 nats of
-      val loss (BENCHMARKS.md "the shapes autotune picks"), ten times what a 6-8 % count mismatch is worth;
+   b. among the near widths (the reference and those within ±12.5 % of it), the shape nearest the count, when it
+      lands within `near_width_tolerance` (±10 %): on the small CPU rungs one block is 20-30 % of the model, so a
+      coarse-block design can miss ±5 % at every depth; moving it to half the width and three times the depth to
+      match the count cost it 0.2-0.3 nats of val loss (BENCHMARKS.md "the shapes autotune picks"), ten times
+      what a 6-9 % count mismatch is worth;
    c. the other widths, outward from the reference, the first with a depth within `tolerance`;
    d. failing all, the shape nearest the count.
 2. Batch: split the global batch into micro-batch x accumulation, with the largest micro-batch that fits:
@@ -20,14 +21,15 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, dataclass
-from typing import Callable, Iterable, List, Optional
+from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
 import torch
 
 from genesys.gau import GenesysLM, GAUTree, compose, load_module
 from genesys.scales import Scale
 
-WIDTH_FACTORS = (1.0, 0.875, 1.125, 0.75, 1.25, 0.625, 1.5, 0.5, 1.75, 2.0)
+WIDTH_FACTORS = (1.0, 0.875, 1.125, 0.75, 1.25, 0.625, 1.5, 0.5, 1.75, 2.0)   # tried outward from the reference
+NEAR_WIDTH = 0.125              # rule b's widths: within ±12.5 % of the reference (one width factor either side)
 
 
 @dataclass
@@ -38,7 +40,7 @@ class ShapeChoice:
     non_embedding: int
     target: int
     rel_error: float             # params / target - 1
-    within_tolerance: bool       # within the tolerance of the rule that chose it (a/c: ±5 %, b: ±10 %)
+    within_tolerance: bool       # within the tolerance of the rule that chose it (a, c: ±5 %; b: ±10 %)
     seconds: float
 
 
@@ -63,58 +65,80 @@ def _count(module: torch.nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
+@dataclass(frozen=True)
+class _WidthFit:
+    """The depths worth trying at one width and their relative count errors."""
+    d_model: int
+    errors: Dict[int, float]     # depth -> params / target - 1 (the depths around the ideal, real-valued one)
+
+    def nearest(self) -> Tuple[float, int, int]:
+        n = min(self.errors, key=lambda n: (abs(self.errors[n]), n))
+        return abs(self.errors[n]), n, self.d_model
+
+    def within(self, tolerance: float, ref_depth: int) -> Optional[Tuple[int, int]]:
+        """The in-tolerance depth nearest the reference depth, as (n, d), or None."""
+        fits = [n for n, e in self.errors.items() if abs(e) <= tolerance]
+        if not fits:
+            return None
+        return min(fits, key=lambda n: (abs(n - ref_depth), abs(self.errors[n]))), self.d_model
+
+
+def _fit_width(gab, d_model: int, scale: Scale, vocab_size: int, target: int,
+               max_depth: int) -> Optional[_WidthFit]:
+    """None if the design rejects the width (e.g. its heads must divide it), its block has no parameters, or the
+    count needs more than max_depth blocks."""
+    try:
+        with torch.device("meta"):
+            shell = _count(GenesysLM(gab, d_model, 0, vocab_size))
+            block = _count(gab(embed_dim=d_model, block_loc=(0, scale.n_block), device="meta"))
+    except Exception:
+        return None
+    if block == 0:
+        return None
+    ideal = (target - shell) / block
+    depths = {n for n in (math.floor(ideal), math.ceil(ideal)) if 1 <= n <= max_depth}
+    depths |= {1} if ideal < 1 else set()
+    if not depths:
+        return None
+    return _WidthFit(d_model, {n: (shell + n * block) / target - 1 for n in depths})
+
+
 def choose_shape(tree: GAUTree, scale: Scale, vocab_size: int, tolerance: float = 0.05,
-                 reference_width_tolerance: float = 0.10, max_depth_factor: int = 4) -> ShapeChoice:
-    """The (n_block, d_model) for the scale: the rule of the module docstring (a, b, c, d in that order)."""
+                 near_width_tolerance: float = 0.10, max_depth_factor: int = 4) -> ShapeChoice:
+    """The (n_block, d_model) for the scale: the rules a, b, c, d of the module docstring, in that order."""
     start = time.perf_counter()
     gab = load_module(compose(tree), tree.name).GAB
     target = scale.target_params(vocab_size)
-    max_depth = max_depth_factor * scale.n_block
-    best = None                   # (|error|, n, d) over every width tried: rule d
-    chosen = None                 # (n, d, the tolerance it was accepted under)
-    for i, d in enumerate(_widths(scale.d_model, scale.d_step)):
-        counts = _shell_and_block(gab, d, scale.n_block, vocab_size)
-        if counts is None:
-            continue
-        shell, block = counts
-        err = lambda n: (shell + n * block) / target - 1      # noqa: E731
-        ideal = (target - shell) / block
-        depths = {n for n in (math.floor(ideal), math.ceil(ideal)) if 1 <= n <= max_depth}
-        depths |= {1} if ideal < 1 else set()
-        if not depths:                                         # deeper than max_depth_factor allows
-            continue
-        nearest = min(depths, key=lambda n: (abs(err(n)), n))
-        if best is None or abs(err(nearest)) < best[0]:
-            best = (abs(err(nearest)), nearest, d)
-        fits = [n for n in depths if abs(err(n)) <= tolerance]
-        if fits:                                               # rules a and c
-            n = min(fits, key=lambda n: (abs(n - scale.n_block), abs(err(n))))
-            chosen = (n, d, tolerance)
-            break
-        if i == 0 and abs(err(nearest)) <= reference_width_tolerance:   # rule b
-            chosen = (nearest, d, reference_width_tolerance)
-            break
-    if best is None:
-        raise ValueError(f"design {tree.name} builds at none of the widths {_widths(scale.d_model, scale.d_step)}")
-    n, d, accepted = chosen if chosen is not None else (best[1], best[2], tolerance)
+    widths = _widths(scale.d_model, scale.d_step)
+    fitted: Dict[int, Optional[_WidthFit]] = {}
+
+    def fit(d: int) -> Optional[_WidthFit]:
+        if d not in fitted:
+            fitted[d] = _fit_width(gab, d, scale, vocab_size, target, max_depth_factor * scale.n_block)
+        return fitted[d]
+
+    def pick() -> Tuple[int, int, float]:         # (n, d, the tolerance it was accepted under)
+        ref = fit(widths[0])
+        if ref is not None and ref.within(tolerance, scale.n_block):                                  # a
+            return (*ref.within(tolerance, scale.n_block), tolerance)
+        near = [f.nearest() for d in widths if abs(d / scale.d_model - 1) <= NEAR_WIDTH and (f := fit(d))]
+        if near and min(near)[0] <= near_width_tolerance:                                              # b
+            return (*min(near)[1:], near_width_tolerance)
+        for d in widths:                                                                               # c
+            if abs(d / scale.d_model - 1) > NEAR_WIDTH and (f := fit(d)) and f.within(tolerance, scale.n_block):
+                return (*f.within(tolerance, scale.n_block), tolerance)
+        tried = [f.nearest() for f in fitted.values() if f is not None]                                # d
+        if not tried:
+            raise ValueError(f"design {tree.name} builds at none of the widths {widths}")
+        return (*min(tried)[1:], tolerance)
+
+    n, d, accepted = pick()
     with torch.device("meta"):    # the exact count of the chosen shape (blocks may differ by depth)
         lm = GenesysLM(gab, d, n, vocab_size)
     params = lm.num_params()
     err = params / target - 1
     return ShapeChoice(n, d, params, lm.num_params(non_embedding=True), target, err, abs(err) <= accepted,
                        time.perf_counter() - start)
-
-
-def _shell_and_block(gab, d_model: int, ref_depth: int, vocab_size: int) -> Optional[tuple]:
-    """Parameters of the LM without blocks and of one block at this width; None if the design rejects the width
-    (e.g. its heads must divide it) or its block has no parameters."""
-    try:
-        with torch.device("meta"):
-            shell = _count(GenesysLM(gab, d_model, 0, vocab_size))
-            block = _count(gab(embed_dim=d_model, block_loc=(0, ref_depth), device="meta"))
-    except Exception:
-        return None
-    return (shell, block) if block else None
 
 
 def split_batch(global_batch: int, fits: Callable[[int], bool], max_micro: Optional[int] = None) -> tuple:

@@ -111,7 +111,7 @@ def verify(cfg: DictConfig, run_dir: Path) -> VerificationRecord:
 
     # Autotune: shape on the meta device, then micro-batch x accumulation for the device.
     shape = autotune.choose_shape(tree, scale, vocab, tolerance=cfg.autotune.tolerance,
-                                  reference_width_tolerance=cfg.autotune.reference_width_tolerance)
+                                  near_width_tolerance=cfg.autotune.near_width_tolerance)
     if not shape.within_tolerance:
         log.warning("autotune: %s at %s lands %.1f%% off the reference", tree.name, scale.name, 100 * shape.rel_error)
     lm = GenesysLM.from_design(tree, d_model=shape.d_model, n_block=shape.n_block, vocab_size=vocab)

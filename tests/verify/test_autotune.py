@@ -35,15 +35,16 @@ def test_ladders_have_paper_table_and_cpu_rungs():
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_shape_within_tolerance_everywhere(seed):
-    """±5 % wherever the reference width allows it (every paper scale); ±10 % only at the reference width."""
+    """±5 % wherever the reference width allows it (every paper scale); ±10 % only at a near width."""
     tree = load_design(SEEDS_DIR / seed)
     for scale in SCALES:
         start = time.perf_counter()
-        choice = choose_shape(tree, scale, scale.ref_vocab, tolerance=0.05, reference_width_tolerance=0.10)
+        choice = choose_shape(tree, scale, scale.ref_vocab, tolerance=0.05, near_width_tolerance=0.10)
         elapsed = time.perf_counter() - start
         assert choice.within_tolerance, (seed, scale.name, choice)
         off = abs(choice.params / scale.ref_params - 1)
-        assert off <= 0.05 or (off <= 0.10 and choice.d_model == scale.d_model), (seed, scale.name, choice)
+        near = abs(choice.d_model / scale.d_model - 1) <= 0.125
+        assert off <= 0.05 or (off <= 0.10 and near), (seed, scale.name, choice)
         if not scale.name.startswith("cpu"):
             assert off <= 0.05, (seed, scale.name, choice)
         if scale.ref_params < 2e6:   # the reported count is the real count of that shape
@@ -57,22 +58,23 @@ def test_shape_within_tolerance_everywhere(seed):
     ("retnet", "cpu_xs", (64, 2), (48, 6)),      # -6.2 % at the reference width; the ±5 % rule went to 48 x 6
     ("rwkv6", "cpu_xs", (64, 2), (48, 3)),       # +8.4 %
     ("mamba2", "cpu_m", (128, 4), (64, 14)),     # +7.6 %; widths 96-160 do not divide its 128-wide heads
+    ("rwkv6", "cpu_m", (112, 4), (96, 6)),       # -6.2 % one step below the reference: nearer than 128 x 3 (-8.8 %)
 ])
-def test_coarse_blocks_keep_the_reference_width(seed, scale, shape, moved):
-    """One block is 20-30 % of a CPU rung's model: the reference width with its nearest depth beats the far
-    width that matches the count (0.2-0.3 nats, BENCHMARKS.md); with the ±10 % rule off the design moves."""
+def test_coarse_blocks_keep_a_near_width(seed, scale, shape, moved):
+    """One block is 20-30 % of a CPU rung's model: a near width with its nearest depth beats the far width that
+    matches the count (0.2-0.3 nats, BENCHMARKS.md); with the ±10 % rule off the design moves."""
     tree, scale = load_design(SEEDS_DIR / seed), load_scale(scale)
     kept = choose_shape(tree, scale, scale.ref_vocab)
     assert (kept.d_model, kept.n_block) == shape and kept.within_tolerance
     assert 0.05 < abs(kept.rel_error) <= 0.10
-    strict = choose_shape(tree, scale, scale.ref_vocab, reference_width_tolerance=0.05)
+    strict = choose_shape(tree, scale, scale.ref_vocab, near_width_tolerance=0.05)
     assert (strict.d_model, strict.n_block) == moved and abs(strict.rel_error) <= 0.05
 
 
-def test_reference_width_rule_has_a_bound():
-    """Beyond reference_width_tolerance the reference width is left (rwkv6 at cpu_xs is +8.4 % there)."""
+def test_near_width_rule_has_a_bound():
+    """Beyond near_width_tolerance the near widths are left (rwkv6 at cpu_xs is +8.4 % there)."""
     tree, scale = load_design(SEEDS_DIR / "rwkv6"), load_scale("cpu_xs")
-    choice = choose_shape(tree, scale, scale.ref_vocab, reference_width_tolerance=0.08)
+    choice = choose_shape(tree, scale, scale.ref_vocab, near_width_tolerance=0.08)
     assert choice.d_model != scale.d_model and abs(choice.rel_error) <= 0.05
 
 

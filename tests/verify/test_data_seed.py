@@ -43,6 +43,6 @@ def test_warmup_comes_from_the_run_then_the_scale_then_two_percent():
     from genesys.verify.run import warmup_fraction_for
     scale = scale_from_cfg(compose_cfg(["scale=cpu_xs"]).scale)
     assert warmup_fraction_for(compose_cfg(["scale=cpu_xs"]), scale) == scale.warmup_fraction
-    assert warmup_fraction_for(compose_cfg(["scale=cpu_xs", "train.warmup_fraction=0.3"]), scale) == 0.3
+    assert warmup_fraction_for(compose_cfg(["scale=cpu_xs", "train.warmup_fraction=0.2"]), scale) == 0.2
     paper = compose_cfg(["scale=14M"])
     assert warmup_fraction_for(paper, scale_from_cfg(paper.scale)) == 0.02
