@@ -6,11 +6,11 @@
    In order of preference:
    a. the reference width with a depth within `tolerance` (±5 %; the depth nearest the reference depth, like the
       original);
-   b. among the near widths (the reference and those within ±12.5 % of it), the shape nearest the count, when it
-      lands within `near_width_tolerance` (±10 %): on the small CPU rungs one block is 20-30 % of the model, so a
-      coarse-block design can miss ±5 % at every depth; moving it to half the width and three times the depth to
-      match the count cost it 0.2-0.3 nats of val loss (BENCHMARKS.md "the shapes autotune picks"), ten times
-      what a 6-9 % count mismatch is worth;
+   b. near widths, in bands outward from the reference (±12.5 %, then ±25 %): in the first band that holds a shape
+      of two or more blocks within `near_width_tolerance` (±10 %), the shape nearest the count. On the small CPU rungs one block is
+      20-30 % of the model, so a coarse-block design can miss ±5 % at every depth; moving it to half the width and
+      two to three times the depth to match the count cost it 0.2-0.3 nats of val loss (BENCHMARKS.md "The shape
+      rule"), ten times what a 6-9 % count mismatch is worth;
    c. the other widths, outward from the reference, the first with a depth within `tolerance`;
    d. failing all, the shape nearest the count.
 2. Batch: split the global batch into micro-batch x accumulation, with the largest micro-batch that fits:
@@ -29,7 +29,7 @@ from genesys.gau import GenesysLM, GAUTree, compose, load_module
 from genesys.scales import Scale
 
 WIDTH_FACTORS = (1.0, 0.875, 1.125, 0.75, 1.25, 0.625, 1.5, 0.5, 1.75, 2.0)   # tried outward from the reference
-NEAR_WIDTH = 0.125              # rule b's widths: within ±12.5 % of the reference (one width factor either side)
+NEAR_BANDS = (0.125, 0.25)      # rule b's bands of widths: within ±12.5 %, then ±25 % of the reference
 
 
 @dataclass
@@ -71,8 +71,12 @@ class _WidthFit:
     d_model: int
     errors: Dict[int, float]     # depth -> params / target - 1 (the depths around the ideal, real-valued one)
 
-    def nearest(self) -> Tuple[float, int, int]:
-        n = min(self.errors, key=lambda n: (abs(self.errors[n]), n))
+    def nearest(self, min_depth: int = 1) -> Optional[Tuple[float, int, int]]:
+        """(|error|, n, d) of the depth nearest the count among depths >= min_depth; None if there is none."""
+        depths = [n for n in self.errors if n >= min_depth]
+        if not depths:
+            return None
+        n = min(depths, key=lambda n: (abs(self.errors[n]), n))
         return abs(self.errors[n]), n, self.d_model
 
     def within(self, tolerance: float, ref_depth: int) -> Optional[Tuple[int, int]]:
@@ -121,11 +125,14 @@ def choose_shape(tree: GAUTree, scale: Scale, vocab_size: int, tolerance: float 
         ref = fit(widths[0])
         if ref is not None and ref.within(tolerance, scale.n_block):                                  # a
             return (*ref.within(tolerance, scale.n_block), tolerance)
-        near = [f.nearest() for d in widths if abs(d / scale.d_model - 1) <= NEAR_WIDTH and (f := fit(d))]
-        if near and min(near)[0] <= near_width_tolerance:                                              # b
-            return (*min(near)[1:], near_width_tolerance)
+        min_depth = min(2, scale.n_block)        # rule b keeps a stack: a wide single block is not the design's shape
+        for band in NEAR_BANDS:                                                                        # b
+            near = [f.nearest(min_depth) for d in widths if abs(d / scale.d_model - 1) <= band and (f := fit(d))]
+            near = [x for x in near if x is not None]
+            if near and min(near)[0] <= near_width_tolerance:
+                return (*min(near)[1:], near_width_tolerance)
         for d in widths:                                                                               # c
-            if abs(d / scale.d_model - 1) > NEAR_WIDTH and (f := fit(d)) and f.within(tolerance, scale.n_block):
+            if abs(d / scale.d_model - 1) > NEAR_BANDS[-1] and (f := fit(d)) and f.within(tolerance, scale.n_block):
                 return (*f.within(tolerance, scale.n_block), tolerance)
         tried = [f.nearest() for f in fitted.values() if f is not None]                                # d
         if not tried:

@@ -1,6 +1,7 @@
 """Autotune: every seed lands within ±5 % of every scale's reference, fast; the batch split is right."""
 from __future__ import annotations
 
+import shutil
 import time
 
 import pytest
@@ -43,7 +44,7 @@ def test_shape_within_tolerance_everywhere(seed):
         elapsed = time.perf_counter() - start
         assert choice.within_tolerance, (seed, scale.name, choice)
         off = abs(choice.params / scale.ref_params - 1)
-        near = abs(choice.d_model / scale.d_model - 1) <= 0.125
+        near = abs(choice.d_model / scale.d_model - 1) <= 0.25
         assert off <= 0.05 or (off <= 0.10 and near), (seed, scale.name, choice)
         if not scale.name.startswith("cpu"):
             assert off <= 0.05, (seed, scale.name, choice)
@@ -69,6 +70,21 @@ def test_coarse_blocks_keep_a_near_width(seed, scale, shape, moved):
     assert 0.05 < abs(kept.rel_error) <= 0.10
     strict = choose_shape(tree, scale, scale.ref_vocab, near_width_tolerance=0.05)
     assert (strict.d_model, strict.n_block) == moved and abs(strict.rel_error) <= 0.05
+
+
+def test_a_wider_block_moves_one_band_not_to_half_width(tmp_path):
+    """gpt2 with a 1.7x wider MLP (a symbolic mutation): at d 64 two blocks are +12.5 %, so it goes to the second band
+    (d 48 x 4, +7.8 %; val loss 4.21-4.23 over two seeds) instead of d 32 x 7 (4.43); a single block at d 80 is
+    as near the count but not a stack."""
+    design = tmp_path / "gpt2-wide-mlp"
+    shutil.copytree(SEEDS_DIR / "gpt2", design)
+    meta = design / "metadata.yaml"
+    meta.write_text(meta.read_text().replace("name: gpt2", "name: gpt2-wide-mlp") + "args:\n  mlp_ratio: 4.454\n")
+    tree, scale = load_design(design), load_scale("cpu_xs")
+    choice = choose_shape(tree, scale, scale.ref_vocab)
+    assert (choice.d_model, choice.n_block) == (48, 4) and choice.within_tolerance
+    strict = choose_shape(tree, scale, scale.ref_vocab, near_width_tolerance=0.05)
+    assert (strict.d_model, strict.n_block) == (32, 7)
 
 
 def test_near_width_rule_has_a_bound():
