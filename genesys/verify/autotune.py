@@ -7,10 +7,10 @@
    a. the reference width with a depth within `tolerance` (±5 %; the depth nearest the reference depth, like the
       original);
    b. near widths, in bands outward from the reference (±12.5 %, then ±25 %): in the first band that holds a shape
-      of two or more blocks within `near_width_tolerance` (±10 %), the shape nearest the count. On the small CPU rungs one block is
-      20-30 % of the model, so a coarse-block design can miss ±5 % at every depth; moving it to half the width and
-      two to three times the depth to match the count cost it 0.2-0.3 nats of val loss (BENCHMARKS.md "The shape
-      rule"), ten times what a 6-9 % count mismatch is worth;
+      of two or more blocks within `near_width_tolerance` (±10 %), the shape nearest the count. On the small CPU
+      rungs one block is 20-30 % of the model, so a coarse-block design can miss ±5 % at every depth; moving it to
+      half the width and two to three times the depth to match the count cost it 0.2-0.3 nats of val loss
+      (BENCHMARKS.md "The shape rule"), ten times what a 6-9 % count mismatch is worth;
    c. the other widths, outward from the reference, the first with a depth within `tolerance`;
    d. failing all, the shape nearest the count.
 2. Batch: split the global batch into micro-batch x accumulation, with the largest micro-batch that fits:
@@ -41,6 +41,7 @@ class ShapeChoice:
     target: int
     rel_error: float             # params / target - 1
     within_tolerance: bool       # within the tolerance of the rule that chose it (a, c: ±5 %; b: ±10 %)
+    rule: str                    # which chose it: reference width (a), near width (b), other width (c), nearest (d)
     seconds: float
 
 
@@ -121,30 +122,30 @@ def choose_shape(tree: GAUTree, scale: Scale, vocab_size: int, tolerance: float 
             fitted[d] = _fit_width(gab, d, scale, vocab_size, target, max_depth_factor * scale.n_block)
         return fitted[d]
 
-    def pick() -> Tuple[int, int, float]:         # (n, d, the tolerance it was accepted under)
+    def pick() -> Tuple[int, int, float, str]:    # (n, d, the tolerance it was accepted under, the rule)
         ref = fit(widths[0])
         if ref is not None and ref.within(tolerance, scale.n_block):                                  # a
-            return (*ref.within(tolerance, scale.n_block), tolerance)
+            return (*ref.within(tolerance, scale.n_block), tolerance, "reference width")
         min_depth = min(2, scale.n_block)        # rule b keeps a stack: a wide single block is not the design's shape
         for band in NEAR_BANDS:                                                                        # b
             near = [f.nearest(min_depth) for d in widths if abs(d / scale.d_model - 1) <= band and (f := fit(d))]
             near = [x for x in near if x is not None]
             if near and min(near)[0] <= near_width_tolerance:
-                return (*min(near)[1:], near_width_tolerance)
+                return (*min(near)[1:], near_width_tolerance, "near width")
         for d in widths:                                                                               # c
             if abs(d / scale.d_model - 1) > NEAR_BANDS[-1] and (f := fit(d)) and f.within(tolerance, scale.n_block):
-                return (*f.within(tolerance, scale.n_block), tolerance)
+                return (*f.within(tolerance, scale.n_block), tolerance, "other width")
         tried = [f.nearest() for f in fitted.values() if f is not None]                                # d
         if not tried:
             raise ValueError(f"design {tree.name} builds at none of the widths {widths}")
-        return (*min(tried)[1:], tolerance)
+        return (*min(tried)[1:], tolerance, "nearest")
 
-    n, d, accepted = pick()
+    n, d, accepted, rule = pick()
     with torch.device("meta"):    # the exact count of the chosen shape (blocks may differ by depth)
         lm = GenesysLM(gab, d, n, vocab_size)
     params = lm.num_params()
     err = params / target - 1
-    return ShapeChoice(n, d, params, lm.num_params(non_embedding=True), target, err, abs(err) <= accepted,
+    return ShapeChoice(n, d, params, lm.num_params(non_embedding=True), target, err, abs(err) <= accepted, rule,
                        time.perf_counter() - start)
 
 

@@ -66,7 +66,7 @@ def test_coarse_blocks_keep_a_near_width(seed, scale, shape, moved):
     matches the count (0.2-0.3 nats, BENCHMARKS.md); with the ±10 % rule off the design moves."""
     tree, scale = load_design(SEEDS_DIR / seed), load_scale(scale)
     kept = choose_shape(tree, scale, scale.ref_vocab)
-    assert (kept.d_model, kept.n_block) == shape and kept.within_tolerance
+    assert (kept.d_model, kept.n_block) == shape and kept.within_tolerance and kept.rule == "near width"
     assert 0.05 < abs(kept.rel_error) <= 0.10
     strict = choose_shape(tree, scale, scale.ref_vocab, near_width_tolerance=0.05)
     assert (strict.d_model, strict.n_block) == moved and abs(strict.rel_error) <= 0.05
@@ -105,6 +105,7 @@ def test_gpt2_keeps_the_reference_shape():
     for scale in SCALES:
         choice = choose_shape(tree, scale, scale.ref_vocab)
         assert (choice.d_model, choice.n_block) == (scale.d_model, scale.n_block)
+        assert choice.rule == "reference width"
 
 
 def test_other_vocab_moves_the_target_by_the_embedding():
