@@ -122,19 +122,21 @@ def choose_shape(tree: GAUTree, scale: Scale, vocab_size: int, tolerance: float 
             fitted[d] = _fit_width(gab, d, scale, vocab_size, target, max_depth_factor * scale.n_block)
         return fitted[d]
 
+    def off(d: int) -> float:                     # how far a width is from the reference, relative
+        return abs(d / scale.d_model - 1)
+
     def pick() -> Tuple[int, int, float, str]:    # (n, d, the tolerance it was accepted under, the rule)
         ref = fit(widths[0])
-        if ref is not None and ref.within(tolerance, scale.n_block):                                  # a
-            return (*ref.within(tolerance, scale.n_block), tolerance, "reference width")
+        if ref is not None and (shape := ref.within(tolerance, scale.n_block)):                       # a
+            return (*shape, tolerance, "reference width")
         min_depth = min(2, scale.n_block)        # rule b keeps a stack: a wide single block is not the design's shape
         for band in NEAR_BANDS:                                                                        # b
-            near = [f.nearest(min_depth) for d in widths if abs(d / scale.d_model - 1) <= band and (f := fit(d))]
-            near = [x for x in near if x is not None]
+            near = [x for d in widths if off(d) <= band and (f := fit(d)) and (x := f.nearest(min_depth))]
             if near and min(near)[0] <= near_width_tolerance:
                 return (*min(near)[1:], near_width_tolerance, "near width")
         for d in widths:                                                                               # c
-            if abs(d / scale.d_model - 1) > NEAR_BANDS[-1] and (f := fit(d)) and f.within(tolerance, scale.n_block):
-                return (*f.within(tolerance, scale.n_block), tolerance, "other width")
+            if off(d) > NEAR_BANDS[-1] and (f := fit(d)) and (shape := f.within(tolerance, scale.n_block)):
+                return (*shape, tolerance, "other width")
         tried = [f.nearest() for f in fitted.values() if f is not None]                                # d
         if not tried:
             raise ValueError(f"design {tree.name} builds at none of the widths {widths}")
