@@ -19,13 +19,14 @@ def make_corpus(folder: Path) -> Path:
     return folder
 
 
-def tiny_overrides(run_dir: Path, corpus: Path, designs: int = 2, *extra: str) -> list:
+def tiny_overrides(run_dir: Path, corpus: Path, designs: int = 2, *extra: str,
+                   budget: str = "{proxy:20,cpu_xs:20,cpu_s:0,cpu_m:0}") -> list:
     verify = ",".join(f"'{o}'" for o in TINY_SCALE + ["train.val_windows=8", "logger=csv", "train.progress_bar=false",
                                     "monitor.time_tolerance=1000"])
     return [
         f"hydra.run.dir={run_dir}", "seeds=[seeds/gpt2,seeds/retnet]", f"stop.designs={designs}",
         "stop.wall_time_s=900", "launcher.designers=1", "launcher.verifiers=2", "launcher.poll_s=0.5",
-        "ladder.budget.total={proxy:20,cpu_xs:20,cpu_s:0,cpu_m:0}", "ladder.lm_eval=none",
+        f"ladder.budget.total={budget}", "ladder.lm_eval=none",
         "noise.designs=[gpt2]", "noise.seeds=[1]", "noise.rungs=[proxy,cpu_xs]",
         "data=files", f"data.files=[{corpus}]", "data.validation_fraction=0.1", "data.test_fraction=0.1",
         "data.tokenizer.vocab_size=320", "data.num_proc=1", "hardware=cpu",

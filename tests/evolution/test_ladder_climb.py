@@ -17,17 +17,16 @@ pytestmark = pytest.mark.integration
 
 # 3 designs (2 seeds + 1 new): proxy and cpu_xs verify all 3, cpu_s opens one verification per cpu_xs design done
 # (ratio 1.0, at most 2), cpu_m one per two cpu_s designs done (ratio 0.5, at most 1)
-BUDGET = ["ladder.budget.total={proxy:3,cpu_xs:3,cpu_s:2,cpu_m:1}", "ladder.budget.release.cpu_s=1.0",
-          "ladder.budget.release.cpu_m=0.5"]
+BUDGET = "{proxy:3,cpu_xs:3,cpu_s:2,cpu_m:1}"
+RELEASE = ["ladder.budget.release.cpu_s=1.0", "ladder.budget.release.cpu_m=0.5"]
 RUNGS = ("proxy", "cpu_xs", "cpu_s", "cpu_m")
 
 
 @pytest.fixture(scope="module")
 def climbed(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("climb")
-    base = [o for o in tiny_overrides(tmp / "run", make_corpus(tmp / "corpus"), designs=1)
-            if not o.startswith("ladder.budget.total=")]
-    proc = run_genesys(["+experiment=night", *base, *BUDGET, "noise.designs=[]"])
+    overrides = tiny_overrides(tmp / "run", make_corpus(tmp / "corpus"), 1, *RELEASE, "noise.designs=[]", budget=BUDGET)
+    proc = run_genesys(["+experiment=night", *overrides])
     out, _ = proc.communicate(timeout=900)
     assert proc.returncode == 0, out[-6000:]
     replicates = compose_config("config", ["+experiment=night"]).ladder.replicates
@@ -58,9 +57,9 @@ def test_the_leaderboard_and_budget_count_each_design_once_per_rung(climbed):
     run_dir, _, replicates = climbed
     board = {e["name"]: e for e in json.loads((run_dir / "leaderboard.json").read_text())}
     top = [e for e in board.values() if "cpu_m" in e["rungs"]]
-    assert len(top) == 1 and top[0]["rungs"] == ["proxy", "cpu_xs", "cpu_s", "cpu_m"]
+    assert len(top) == 1 and top[0]["rungs"] == list(RUNGS)
     assert top[0]["confidence"] == 2 + 1 + 2 + 3 + 4                # proposed, implemented, points of every rung
-    assert set(top[0]["params"]) == {"proxy", "cpu_xs", "cpu_s", "cpu_m"}
+    assert set(top[0]["params"]) == set(RUNGS)
     assert top[0]["stop_reasons"]["cpu_m"] == ["completed"] * replicates["cpu_m"]   # every seed's record
     assert sum("cpu_s" in e["rungs"] for e in board.values()) == 2
     assert all(e["fitness"] is not None for e in board.values())
